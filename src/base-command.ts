@@ -1,0 +1,177 @@
+import {Command, Errors, Flags} from '@oclif/core'
+import {DbakitError, ExitCode, isDbakitError, usageError} from './lib/core/errors.ts'
+import {createLogger, type Logger} from './lib/core/log.ts'
+import {createProgressReporter, type ProgressReporter} from './lib/core/progress.ts'
+import {askConfirmation, askSecret, readSecretFromStdin} from './lib/core/prompts.ts'
+import {colorEnabled, createStyler, type Styler} from './lib/core/style.ts'
+import {isInteractive} from './lib/core/terminal.ts'
+import {closestMatch} from './lib/core/text.ts'
+import type {TargetRequest} from './lib/connect/target.ts'
+
+/** Flags for commands that talk to a server. */
+export const serverFlags = {
+  profile: Flags.string({char: 'p', summary: 'Connection profile to use (see `dbakit profile list`).', env: 'DBAKIT_PROFILE', exclusive: ['url'], helpGroup: 'CONNECTION'}),
+  url: Flags.string({
+    summary: 'Connection URL without a password: mysql://user@host:port/db, redis://user@host:port/0, mongodb://user@host/db.',
+    env: 'DBAKIT_URL',
+    exclusive: ['profile'],
+    helpGroup: 'CONNECTION',
+  }),
+  'password-stdin': Flags.boolean({summary: 'Read the password from standard input (overrides DBAKIT_PASSWORD and the profile).', helpGroup: 'CONNECTION'}),
+  'connect-timeout': Flags.integer({summary: 'Seconds to wait for the server to answer when connecting.', min: 1, env: 'DBAKIT_CONNECT_TIMEOUT', helpGroup: 'CONNECTION'}),
+}
+
+interface ErrorReport {
+  exitCode: number
+  code: string
+  message: string
+  hint?: string
+  data?: Record<string, unknown>
+}
+
+/**
+ * What every dbakit command shares: --json, --verbose and colour flags, exit codes, error rendering,
+ * signals, prompts and progress. Commands parse, call one library function and render its result.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    verbose: Flags.boolean({summary: 'Show debug output on stderr, and stack traces for internal errors.', env: 'DBAKIT_VERBOSE', helpGroup: 'GLOBAL'}),
+    color: Flags.boolean({summary: 'Colour the output (default: only on a terminal; NO_COLOR and FORCE_COLOR are honoured).', allowNo: true, helpGroup: 'GLOBAL'}),
+  }
+
+  protected readonly abortController = new AbortController()
+  private interruptCleanups: Array<() => Promise<void>> = []
+  private interrupted = false
+  private cachedLogger?: Logger
+
+  /** Aborted on SIGINT/SIGTERM; pass it to library work that can stop early. */
+  protected get abortSignal(): AbortSignal {
+    return this.abortController.signal
+  }
+
+  protected get verbose(): boolean {
+    return this.argv.includes('--verbose') || ['1', 'true'].includes(process.env.DBAKIT_VERBOSE ?? '')
+  }
+
+  protected get logger(): Logger {
+    this.cachedLogger ??= createLogger({verbose: this.verbose})
+    return this.cachedLogger
+  }
+
+  override async init(): Promise<void> {
+    if (this.argv.includes('--no-color')) process.env.NO_COLOR = '1'
+    else if (this.argv.includes('--color')) process.env.FORCE_COLOR = '1'
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void this.onSignal(signal))
+    await super.init()
+  }
+
+  /** Registers work to finish before exiting on a signal, e.g. leaving a journal resumable. */
+  protected onInterrupt(cleanup: () => Promise<void>): void {
+    this.interruptCleanups.push(cleanup)
+  }
+
+  private async onSignal(signal: string): Promise<void> {
+    if (this.interrupted) process.exit(ExitCode.interrupted)
+    this.interrupted = true
+    const error = new DbakitError(ExitCode.interrupted, 'INTERRUPTED', `interrupted by ${signal}`, {
+      hint: this.interruptCleanups.length > 0 ? 'work in progress was left in a resumable state' : undefined,
+    })
+    this.abortController.abort(error)
+    for (const cleanup of this.interruptCleanups) await cleanup().catch(() => {})
+    this.report(this.describe(error))
+    process.exit(ExitCode.interrupted)
+  }
+
+  /** Data for stdout; nothing is printed under --json, where the command's return value is the output. */
+  protected print(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  /** Status lines for people: stderr, so they never mix with data. */
+  protected note(text: string): void {
+    process.stderr.write(`${text}\n`)
+  }
+
+  protected get style(): Styler {
+    return createStyler(colorEnabled(process.stdout))
+  }
+
+  protected progress(): ProgressReporter {
+    return createProgressReporter({enabled: !this.jsonEnabled()})
+  }
+
+  /**
+   * Destructive actions: --yes proceeds, a terminal is asked, anything else is refused with the flag
+   * to pass. Returns false when the person declined.
+   */
+  protected async confirmAction(question: string, yes: boolean): Promise<boolean> {
+    if (yes) return true
+    if (!isInteractive()) {
+      throw usageError('CONFIRMATION_REQUIRED', `${question.replace(/\?$/, '')}: confirmation needed, and there is no terminal to ask on`, {
+        hint: 'pass --yes to proceed, or --dry-run to see what would happen',
+      })
+    }
+    return askConfirmation(question)
+  }
+
+  /** Builds the connection request from --profile/--url and the password options. */
+  protected async targetRequest(flags: {profile?: string; url?: string; 'password-stdin'?: boolean; 'connect-timeout'?: number}): Promise<TargetRequest> {
+    const password = flags['password-stdin'] ? await readSecretFromStdin() : undefined
+    this.logger.protect(password)
+    return {
+      ...(flags.profile === undefined ? {} : {profile: flags.profile}),
+      ...(flags.url === undefined ? {} : {url: flags.url}),
+      ...(password === undefined ? {} : {password}),
+      ...(flags['connect-timeout'] === undefined ? {} : {connectTimeoutSeconds: flags['connect-timeout']}),
+      ...(isInteractive() ? {ask: (question: string) => askSecret(question, '--password-stdin or DBAKIT_PASSWORD')} : {}),
+    }
+  }
+
+  override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
+    if (error instanceof Errors.ExitError) throw error
+    const report = this.describe(error)
+    if (report.exitCode === ExitCode.bug && this.verbose && error.stack) process.stderr.write(`${error.stack}\n`)
+    this.report(report)
+    throw new Errors.ExitError(report.exitCode)
+  }
+
+  private report(report: ErrorReport): void {
+    if (this.jsonEnabled()) {
+      const {exitCode, code, message, hint, data} = report
+      process.stdout.write(`${JSON.stringify({error: {code, message, exitCode, ...(hint ? {hint} : {}), ...(data ? {data} : {})}}, null, 2)}\n`)
+      return
+    }
+    const style = createStyler(colorEnabled(process.stderr))
+    process.stderr.write(`${style('red', 'Error:')} ${report.message}\n`)
+    if (report.hint) process.stderr.write(`${style('dim', 'Hint:')} ${report.hint}\n`)
+  }
+
+  private describe(error: Error & {oclif?: {exit?: number}; code?: string}): ErrorReport {
+    if (isDbakitError(error)) {
+      return {exitCode: error.exitCode, code: error.code, message: error.message, ...(error.hint ? {hint: error.hint} : {}), ...(error.data ? {data: error.data} : {})}
+    }
+    if (error instanceof Errors.CLIError && error.oclif?.exit !== undefined) {
+      return this.describeUsageError(error)
+    }
+    return {
+      exitCode: ExitCode.bug,
+      code: 'INTERNAL',
+      message: `internal error: ${error.message.split('\n')[0]}`,
+      hint: `this is a bug in dbakit ${this.config.version}; re-run with --verbose and report the output to the dbakit maintainers`,
+    }
+  }
+
+  /** oclif's parse errors, with the nearest real flag suggested for a typo. */
+  private describeUsageError(error: Errors.CLIError & {flags?: string[]}): ErrorReport {
+    const message = error.message.replace(/\nSee more help with --help$/, '').split('\n')[0] ?? error.message
+    const commandHelp = `dbakit ${(this.id ?? '').replaceAll(':', ' ')} --help`.replace('  ', ' ')
+    if (error.constructor.name === 'NonExistentFlagsError' && error.flags?.[0]) {
+      const typed = error.flags[0].replace(/^-+/, '').split('=')[0] ?? ''
+      const known = Object.keys({...this.ctor.flags, ...this.ctor.baseFlags, json: true})
+      const near = closestMatch(typed, known)
+      return {exitCode: ExitCode.usage, code: 'UNKNOWN_FLAG', message: `unknown flag ${error.flags.join(', ')}`, hint: near ? `did you mean --${near}? (see \`${commandHelp}\`)` : `see \`${commandHelp}\``}
+    }
+    return {exitCode: error.oclif?.exit === ExitCode.usage ? ExitCode.usage : (error.oclif?.exit ?? ExitCode.usage), code: 'USAGE', message, hint: `see \`${commandHelp}\``}
+  }
+}

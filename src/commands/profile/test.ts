@@ -1,0 +1,48 @@
+import {Args} from '@oclif/core'
+import {BaseCommand, serverFlags} from '../../base-command.ts'
+import {renderKeyValues} from '../../lib/core/table.ts'
+import {usageError} from '../../lib/core/errors.ts'
+import type {ServerReport} from '../../lib/connect/probe.ts'
+
+export default class ProfileTest extends BaseCommand {
+  static override summary = 'Connect and report flavor, version, role (primary or replica, with lag) and round-trip latency.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> prod',
+    {description: 'A server with no profile; the password comes from stdin', command: 'echo "$PW" | <%= config.bin %> <%= command.id %> --url mysql://dba@10.0.0.5:3306 --password-stdin'},
+    {description: 'In a script: is this a replica, and how far behind?', command: '<%= config.bin %> <%= command.id %> replica1 --json | jq \'.role, .replicaLagSeconds\''},
+  ]
+  static override args = {name: Args.string({description: 'profile name (same as --profile)', ignoreStdin: true})}
+  static override flags = {...serverFlags}
+
+  async run(): Promise<ServerReport> {
+    const {args, flags} = await this.parse(ProfileTest)
+    if (args.name && (flags.profile || flags.url)) {
+      throw usageError('TARGET_AMBIGUOUS', 'a profile name was given together with --profile or --url', {hint: 'pass one of them'})
+    }
+    const request = await this.targetRequest({...flags, ...(args.name ? {profile: args.name} : {})})
+    const {resolveTarget} = await import('../../lib/connect/target.ts')
+    const {probeServer} = await import('../../lib/connect/probe.ts')
+    const target = await resolveTarget(request)
+    this.logger.protect(target.password)
+    this.logger.debug(`connecting to ${target.label} (${target.engine}, connect timeout ${target.connectTimeoutMs} ms)`)
+    const report = await probeServer(target)
+    const lag = report.role !== 'replica' ? undefined : report.replicaLagSeconds === null ? 'unknown (replication stopped?)' : `${report.replicaLagSeconds}s`
+    this.print(
+      renderKeyValues([
+        ['endpoint', report.endpoint],
+        ['flavor', displayFlavor(report.flavor)],
+        ['version', report.version],
+        ['role', report.role],
+        ['replica lag', lag],
+        ['replicating from', report.replication ? `${report.replication.source ?? '?'} (${report.replication.state})` : undefined],
+        ['latency', `${report.latencyMs} ms`],
+      ]),
+    )
+    for (const note of report.notes) this.note(`note: ${note}`)
+    return report
+  }
+}
+
+function displayFlavor(flavor: ServerReport['flavor']): string {
+  return {mysql: 'MySQL', mariadb: 'MariaDB', redis: 'Redis', valkey: 'Valkey', mongodb: 'MongoDB'}[flavor]
+}

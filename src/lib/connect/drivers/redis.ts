@@ -1,0 +1,69 @@
+import type {Redis} from 'ioredis'
+import type {ServerIdentity} from '../capabilities.ts'
+import {connectionFailure} from '../failure.ts'
+import type {ConnectionTarget} from '../target.ts'
+import {nodeTlsOptions} from './tls.ts'
+
+export interface RedisSession {
+  readonly identity: ServerIdentity
+  readonly client: Redis
+  /** INFO SECTION parsed into key/value pairs. */
+  info(section: string): Promise<Record<string, string>>
+  close(): Promise<void>
+}
+
+export function parseRedisInfo(text: string): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '' || line.startsWith('#')) continue
+    const colonAt = line.indexOf(':')
+    if (colonAt > 0) fields[line.slice(0, colonAt)] = line.slice(colonAt + 1)
+  }
+  return fields
+}
+
+/**
+ * Opens one Redis connection that fails fast: no reconnect loop and no offline queue, so an
+ * unreachable server is an error within the connect timeout rather than a hang.
+ */
+export async function openRedis(target: ConnectionTarget): Promise<RedisSession> {
+  const {Redis} = await import('ioredis')
+  const host = target.url.hosts[0]
+  const tls = await nodeTlsOptions(target.tls)
+  const client = new Redis({
+    ...(host ? {host: host.host, port: host.port} : {}),
+    ...(target.url.params.socket ? {path: target.url.params.socket} : {}),
+    ...(target.user === undefined ? {} : {username: target.user}),
+    ...(target.password === undefined ? {} : {password: target.password}),
+    db: target.url.database === undefined ? 0 : Number(target.url.database),
+    ...(tls ? {tls} : {}),
+    connectTimeout: target.connectTimeoutMs,
+    commandTimeout: target.commandTimeoutMs,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    reconnectOnError: () => false,
+  })
+  let lastError: unknown
+  client.on('error', (error) => {
+    lastError = error
+  })
+  const info = async (section: string) => parseRedisInfo(await client.info(section))
+  try {
+    await client.connect()
+    const server = await info('server')
+    const identity: ServerIdentity = {
+      flavor: server.server_name === 'valkey' ? 'valkey' : 'redis',
+      version: server.valkey_version ?? server.redis_version ?? '0',
+    }
+    return {identity, client, info, close: async () => void (await client.quit().catch(() => client.disconnect()))}
+  } catch (error) {
+    client.disconnect()
+    throw connectionFailure(target, isUseful(error) ? error : (lastError ?? error))
+  }
+}
+
+function isUseful(error: unknown): boolean {
+  return !(error instanceof Error && /Connection is closed|Stream isn't writeable/.test(error.message))
+}

@@ -1,0 +1,184 @@
+import {performance} from 'node:perf_hooks'
+import {capabilitiesOf, hasCapability, type Capabilities, type Flavor} from './capabilities.ts'
+import {connectionFailure} from './failure.ts'
+import type {ConnectionTarget} from './target.ts'
+
+export type Role = 'primary' | 'replica' | 'unknown'
+
+export interface ReplicationState {
+  /** host:port of the server this replica follows. */
+  source: string | null
+  /** Both replication threads (or the Redis link / Mongo member state) are running. */
+  running: boolean
+  state: string
+}
+
+export interface ServerReport {
+  profile: string | null
+  endpoint: string
+  engine: ConnectionTarget['engine']
+  flavor: Flavor
+  version: string
+  role: Role
+  /** Seconds the replica is behind its source; null on a primary or when replication is stopped. */
+  replicaLagSeconds: number | null
+  replication: ReplicationState | null
+  /** Median of three round trips of a no-op command, in milliseconds. */
+  latencyMs: number
+  capabilities: Capabilities
+  notes: string[]
+}
+
+async function medianRoundTrip(ping: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now()
+    await ping()
+    samples.push(performance.now() - started)
+  }
+  samples.sort((a, b) => a - b)
+  return Math.round((samples[1] ?? 0) * 100) / 100
+}
+
+const numberOrNull = (value: unknown): number | null => {
+  if (value === null || value === undefined || value === '') return null
+  const number = Number(value)
+  return Number.isFinite(number) ? number : null
+}
+
+/**
+ * Connects and reports what a DBA checks first: which server this is, whether it is a primary or a
+ * replica (and how far behind), and how long a round trip takes.
+ */
+export async function probeServer(target: ConnectionTarget): Promise<ServerReport> {
+  const base = {profile: target.profile ?? null, endpoint: target.label, engine: target.engine, notes: [] as string[]}
+  switch (target.engine) {
+    case 'mysql':
+      return {...base, ...(await probeMysql(target, base.notes))}
+    case 'redis':
+      return {...base, ...(await probeRedis(target))}
+    case 'mongodb':
+      return {...base, ...(await probeMongo(target))}
+  }
+}
+
+type Probed = Omit<ServerReport, 'profile' | 'endpoint' | 'engine' | 'notes'>
+
+async function probeMysql(target: ConnectionTarget, notes: string[]): Promise<Probed> {
+  const {openMysql} = await import('./drivers/mysql.ts')
+  const session = await openMysql(target)
+  try {
+    const {identity} = session
+    const latencyMs = await medianRoundTrip(() => session.query('SELECT 1'))
+    const statement =
+      identity.flavor === 'mariadb'
+        ? hasCapability(identity, 'replicaKeyword') ? 'SHOW ALL REPLICAS STATUS' : 'SHOW ALL SLAVES STATUS'
+        : hasCapability(identity, 'replicaKeyword') ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS'
+    let channels: Array<Record<string, unknown>>
+    try {
+      channels = await session.query(statement)
+    } catch (error) {
+      if ((error as {errno?: number}).errno === 1227) {
+        notes.push(`role unknown: ${statement} needs the REPLICATION CLIENT (MariaDB: SLAVE MONITOR) privilege`)
+        return {...identity, role: 'unknown', replicaLagSeconds: null, replication: null, latencyMs, capabilities: capabilitiesOf(identity)}
+      }
+      throw error
+    }
+    const channel = channels[0]
+    if (!channel) {
+      return {...identity, role: 'primary', replicaLagSeconds: null, replication: null, latencyMs, capabilities: capabilitiesOf(identity)}
+    }
+    if (channels.length > 1) notes.push(`${channels.length} replication channels; showing the first`)
+    const field = (...names: string[]) => names.map((name) => channel[name]).find((value) => value !== undefined)
+    const io = String(field('Replica_IO_Running', 'Slave_IO_Running') ?? '')
+    const sql = String(field('Replica_SQL_Running', 'Slave_SQL_Running') ?? '')
+    const sourceHost = field('Source_Host', 'Master_Host')
+    const sourcePort = field('Source_Port', 'Master_Port')
+    return {
+      ...identity,
+      role: 'replica',
+      replicaLagSeconds: numberOrNull(field('Seconds_Behind_Source', 'Seconds_Behind_Master')),
+      replication: {
+        source: sourceHost ? `${sourceHost}:${sourcePort}` : null,
+        running: io === 'Yes' && sql === 'Yes',
+        state: `io=${io || '?'} sql=${sql || '?'}`,
+      },
+      latencyMs,
+      capabilities: capabilitiesOf(identity),
+    }
+  } catch (error) {
+    throw connectionFailure(target, error)
+  } finally {
+    await session.close()
+  }
+}
+
+async function probeRedis(target: ConnectionTarget): Promise<Probed> {
+  const {openRedis} = await import('./drivers/redis.ts')
+  const session = await openRedis(target)
+  try {
+    const {identity} = session
+    const latencyMs = await medianRoundTrip(() => session.client.ping())
+    const replication = await session.info('replication')
+    const capabilities = capabilitiesOf(identity)
+    if (replication.role !== 'slave') {
+      return {...identity, role: 'primary', replicaLagSeconds: null, replication: null, latencyMs, capabilities}
+    }
+    const linkUp = replication.master_link_status === 'up'
+    return {
+      ...identity,
+      role: 'replica',
+      // Redis reports seconds since the last byte from the primary; with the link down there is no lag to speak of.
+      replicaLagSeconds: linkUp ? numberOrNull(replication.master_last_io_seconds_ago) : null,
+      replication: {
+        source: replication.master_host ? `${replication.master_host}:${replication.master_port}` : null,
+        running: linkUp,
+        state: `link=${replication.master_link_status ?? '?'}${replication.master_sync_in_progress === '1' ? ' syncing' : ''}`,
+      },
+      latencyMs,
+      capabilities,
+    }
+  } catch (error) {
+    throw connectionFailure(target, error)
+  } finally {
+    await session.close()
+  }
+}
+
+interface MongoMember {
+  self?: boolean
+  stateStr?: string
+  name?: string
+  optimeDate?: Date
+}
+
+async function probeMongo(target: ConnectionTarget): Promise<Probed> {
+  const {openMongo} = await import('./drivers/mongo.ts')
+  const session = await openMongo(target)
+  try {
+    const {identity} = session
+    const latencyMs = await medianRoundTrip(() => session.admin({ping: 1}))
+    const hello = await session.admin(hasCapability(identity, 'helloCommand') ? {hello: 1} : {isMaster: 1})
+    const capabilities = capabilitiesOf(identity)
+    if (hello.secondary !== true) {
+      return {...identity, role: 'primary', replicaLagSeconds: null, replication: null, latencyMs, capabilities}
+    }
+    const status = await session.admin({replSetGetStatus: 1})
+    const members = (status.members ?? []) as MongoMember[]
+    const self = members.find((member) => member.self)
+    const primary = members.find((member) => member.stateStr === 'PRIMARY')
+    const lag = self?.optimeDate && primary?.optimeDate ? Math.max(0, (primary.optimeDate.getTime() - self.optimeDate.getTime()) / 1000) : null
+    return {
+      ...identity,
+      role: 'replica',
+      replicaLagSeconds: lag,
+      replication: {source: primary?.name ?? null, running: self?.stateStr === 'SECONDARY', state: self?.stateStr ?? 'unknown'},
+      latencyMs,
+      capabilities,
+    }
+  } catch (error) {
+    throw connectionFailure(target, error)
+  } finally {
+    await session.close()
+  }
+}

@@ -1,0 +1,229 @@
+import {ConfigFile} from '../core/config.ts'
+import {usageError} from '../core/errors.ts'
+import {configFilePath} from '../core/paths.ts'
+import {closestMatch} from '../core/text.ts'
+import {keychain} from './keychain.ts'
+import {assertNoPasswordInUrl, parseConnectionUrl, type Engine} from './url.ts'
+
+/**
+ * Where a profile's password comes from. The config file names the source, never the secret:
+ * `keychain`, `env:VAR`, `defaults-file:PATH`, `prompt` or `none`.
+ */
+export type PasswordSource =
+  | {kind: 'keychain'}
+  | {kind: 'env'; variable: string}
+  | {kind: 'defaults-file'; path: string}
+  | {kind: 'prompt'}
+  | {kind: 'none'}
+
+export const TLS_MODES = ['disabled', 'required', 'verify-ca', 'verify-identity'] as const
+export type TlsMode = (typeof TLS_MODES)[number]
+
+export interface TlsSettings {
+  mode: TlsMode
+  ca?: string
+  cert?: string
+  key?: string
+}
+
+export interface Profile {
+  name: string
+  engine: Engine
+  url: string
+  password: PasswordSource
+  tls?: TlsSettings
+  connectTimeoutSeconds?: number
+}
+
+const PROFILE_KEYS = new Set(['url', 'password', 'tls', 'connectTimeoutSeconds'])
+const TLS_KEYS = new Set(['mode', 'ca', 'cert', 'key'])
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
+
+export const keychainAccountFor = (profileName: string) => `profile:${profileName}`
+
+export function formatPasswordSource(source: PasswordSource): string {
+  switch (source.kind) {
+    case 'env':
+      return `env:${source.variable}`
+    case 'defaults-file':
+      return `defaults-file:${source.path}`
+    default:
+      return source.kind
+  }
+}
+
+/** The source in words, for people; formatPasswordSource gives the config spelling. */
+export function describePasswordSource(source: PasswordSource): string {
+  switch (source.kind) {
+    case 'keychain':
+      return 'OS keychain'
+    case 'env':
+      return `environment variable ${source.variable}`
+    case 'defaults-file':
+      return `option file ${source.path}`
+    case 'prompt':
+      return 'asked each time'
+    case 'none':
+      return 'none'
+  }
+}
+
+export function parsePasswordSource(text: string): PasswordSource | undefined {
+  if (text === 'keychain' || text === 'prompt' || text === 'none') return {kind: text}
+  const env = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text)
+  if (env) return {kind: 'env', variable: env[1]!}
+  const file = /^defaults-file:(.+)$/.exec(text)
+  if (file) return {kind: 'defaults-file', path: file[1]!}
+  return undefined
+}
+
+export function validateProfileName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw usageError('PROFILE_NAME_INVALID', `"${name}" is not a valid profile name`, {
+      hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit (at most 63 characters)',
+    })
+  }
+}
+
+/** Reads and checks every profile; a bad entry is reported at its line in the config file. */
+function readProfiles(config: ConfigFile): Profile[] {
+  const raw = config.get(['profiles'])
+  if (raw === undefined || raw === null) return []
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw config.invalid(['profiles'], 'must be a mapping of profile names to settings', 'see `dbakit profile add --help`')
+  }
+  return Object.entries(raw as Record<string, unknown>).map(([name, value]) => readProfile(config, name, value))
+}
+
+function readProfile(config: ConfigFile, name: string, value: unknown): Profile {
+  const at = (...keys: string[]) => ['profiles', name, ...keys]
+  const fix = `edit the file, or re-create the profile with \`dbakit profile add ${name} --force\``
+  if (!NAME_PATTERN.test(name)) throw config.invalid(at(), 'is not a valid profile name', fix)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw config.invalid(at(), 'must be a mapping', fix)
+  const entry = value as Record<string, unknown>
+  for (const key of Object.keys(entry)) {
+    if (!PROFILE_KEYS.has(key)) {
+      const near = closestMatch(key, PROFILE_KEYS)
+      throw config.invalid(at(key), 'unknown key', near ? `did you mean "${near}"?` : `known keys: ${[...PROFILE_KEYS].join(', ')}`)
+    }
+  }
+  if (typeof entry.url !== 'string') throw config.invalid(at('url'), 'is required and must be a connection URL', fix)
+  let parsed
+  try {
+    parsed = parseConnectionUrl(entry.url)
+    assertNoPasswordInUrl(parsed, 'the profile URL')
+  } catch (error) {
+    throw config.invalid(at('url'), (error as Error).message, fix)
+  }
+  const password = typeof entry.password === 'string' ? parsePasswordSource(entry.password) : entry.password === undefined ? {kind: 'none' as const} : undefined
+  if (!password) {
+    throw config.invalid(at('password'), 'must be keychain, env:VAR, defaults-file:PATH, prompt or none', fix)
+  }
+  const profile: Profile = {name, engine: parsed.engine, url: parsed.display, password}
+  if (entry.tls !== undefined) profile.tls = readTls(config, at('tls'), entry.tls, fix)
+  if (entry.connectTimeoutSeconds !== undefined) {
+    const seconds = entry.connectTimeoutSeconds
+    if (typeof seconds !== 'number' || !(seconds > 0)) throw config.invalid(at('connectTimeoutSeconds'), 'must be a positive number of seconds', fix)
+    profile.connectTimeoutSeconds = seconds
+  }
+  return profile
+}
+
+function readTls(config: ConfigFile, path: string[], value: unknown, fix: string): TlsSettings {
+  if (typeof value !== 'object' || value === null) throw config.invalid(path, 'must be a mapping with mode, ca, cert, key', fix)
+  const entry = value as Record<string, unknown>
+  for (const key of Object.keys(entry)) {
+    if (!TLS_KEYS.has(key)) throw config.invalid([...path, key], 'unknown key', `known keys: ${[...TLS_KEYS].join(', ')}`)
+  }
+  if (!TLS_MODES.includes(entry.mode as TlsMode)) throw config.invalid([...path, 'mode'], `must be one of ${TLS_MODES.join(', ')}`, fix)
+  const tls: TlsSettings = {mode: entry.mode as TlsMode}
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    if (entry[key] === undefined) continue
+    if (typeof entry[key] !== 'string') throw config.invalid([...path, key], 'must be a file path', fix)
+    tls[key] = entry[key] as string
+  }
+  return tls
+}
+
+function profileNotFound(name: string, known: Profile[], path: string) {
+  const near = closestMatch(name, known.map((p) => p.name))
+  return usageError('PROFILE_NOT_FOUND', `no profile named "${name}" in ${path}`, {
+    hint: near ? `did you mean "${near}"? (\`dbakit profile list\` shows them all)` : `create it with \`dbakit profile add ${name} --url URL\``,
+  })
+}
+
+export async function listProfiles(configPath = configFilePath()): Promise<Profile[]> {
+  return readProfiles(await ConfigFile.load(configPath))
+}
+
+export async function getProfile(name: string, configPath = configFilePath()): Promise<Profile> {
+  const profiles = await listProfiles(configPath)
+  const found = profiles.find((profile) => profile.name === name)
+  if (!found) throw profileNotFound(name, profiles, configPath)
+  return found
+}
+
+export interface AddProfileInput {
+  name: string
+  url: string
+  password: PasswordSource
+  /** The secret to keep in the keychain when `password` is `keychain`. */
+  secret?: string
+  tls?: TlsSettings
+  connectTimeoutSeconds?: number
+  replace?: boolean
+  configPath?: string
+}
+
+/**
+ * Adds (or with `replace`, replaces) a profile. A keychain secret is stored before the config is
+ * written, so a profile never points at a secret that is not there.
+ */
+export async function addProfile(input: AddProfileInput): Promise<Profile> {
+  const configPath = input.configPath ?? configFilePath()
+  validateProfileName(input.name)
+  const parsed = parseConnectionUrl(input.url)
+  assertNoPasswordInUrl(parsed)
+  if (input.password.kind === 'keychain' && input.secret === undefined) {
+    throw usageError('KEYCHAIN_NEEDS_SECRET', 'the keychain source needs a password to store', {
+      hint: 'pass it with --password-stdin, or choose another source (--password-env, --defaults-file, --no-password)',
+    })
+  }
+  const config = await ConfigFile.load(configPath)
+  const existing = readProfiles(config)
+  const previous = existing.find((profile) => profile.name === input.name)
+  if (previous && !input.replace) {
+    throw usageError('PROFILE_EXISTS', `profile "${input.name}" already exists (${previous.url})`, {
+      hint: `pass --force to replace it, or remove it first with \`dbakit profile remove ${input.name}\``,
+    })
+  }
+  if (input.password.kind === 'keychain') await keychain.set(keychainAccountFor(input.name), input.secret!)
+  else if (previous?.password.kind === 'keychain') await keychain.delete(keychainAccountFor(input.name))
+
+  const entry: Record<string, unknown> = {url: parsed.display, password: formatPasswordSource(input.password)}
+  if (input.tls) entry.tls = input.tls
+  if (input.connectTimeoutSeconds !== undefined) entry.connectTimeoutSeconds = input.connectTimeoutSeconds
+  config.set(['profiles', input.name], config.document.createNode(entry))
+  await config.save()
+  return readProfile(config, input.name, entry)
+}
+
+export interface RemoveProfileResult {
+  profile: Profile
+  removedKeychainSecret: boolean
+  dryRun: boolean
+}
+
+export async function removeProfile(name: string, options: {dryRun: boolean; configPath?: string}): Promise<RemoveProfileResult> {
+  const configPath = options.configPath ?? configFilePath()
+  const config = await ConfigFile.load(configPath)
+  const profiles = readProfiles(config)
+  const profile = profiles.find((p) => p.name === name)
+  if (!profile) throw profileNotFound(name, profiles, configPath)
+  const holdsSecret = profile.password.kind === 'keychain'
+  if (options.dryRun) return {profile, removedKeychainSecret: holdsSecret, dryRun: true}
+  config.delete(['profiles', name])
+  await config.save()
+  const removedKeychainSecret = holdsSecret ? await keychain.delete(keychainAccountFor(name)) : false
+  return {profile, removedKeychainSecret, dryRun: false}
+}

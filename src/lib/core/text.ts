@@ -1,0 +1,37 @@
+/** Levenshtein distance, for "did you mean" suggestions on commands and flags. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, index) => index)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution)
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+/** The candidate closest to `input`, or undefined when nothing is near enough to be a likely typo. */
+export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  for (const candidate of candidates) {
+    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  const tolerance = Math.max(2, Math.floor(input.length / 3))
+  return bestDistance <= tolerance ? best : undefined
+}
+
+/** Replaces every occurrence of each secret with `***`, so a driver message that echoes one cannot leak it. */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
+  let result = text
+  for (const secret of secrets) {
+    if (secret && secret.length > 0) result = result.split(secret).join('***')
+  }
+  return result
+}

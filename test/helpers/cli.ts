@@ -1,0 +1,49 @@
+import {spawn} from 'node:child_process'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const projectRoot = fileURLToPath(new URL('../..', import.meta.url))
+const runJs = join(projectRoot, 'bin', 'run.js')
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+export interface CliOptions {
+  /** Written to stdin, then stdin is closed. Without it stdin is empty (a pipe, never a terminal). */
+  input?: string
+  env?: Record<string, string | undefined>
+  /** Called with the child once it is running, e.g. to send it a signal. */
+  onSpawn?: (child: ReturnType<typeof spawn>) => void
+}
+
+/** A fresh, empty DBAKIT_HOME so each test sees only the config it writes. */
+export function freshHome(): string {
+  return mkdtempSync(join(tmpdir(), 'dbakit-test-home-'))
+}
+
+/**
+ * Runs the built CLI as a user would: a separate process, stdin a pipe, no terminal, CI set.
+ * Colour variables are cleared so that assertions see plain text unless a test asks for colour.
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string | undefined> = {...process.env, CI: '1', NO_COLOR: undefined, FORCE_COLOR: undefined, DBAKIT_PASSWORD: undefined}
+  for (const [key, value] of Object.entries(options.env ?? {})) env[key] = value
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [runJs, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
+    child.stdin.end(options.input ?? '')
+    options.onSpawn?.(child)
+  })
+}

@@ -1,0 +1,39 @@
+/**
+ * The real servers started by scripts/services (via `npm test`). A missing variable means the tests
+ * were run without the services, which is a failure, not a reason to skip.
+ */
+function required(name: string): string {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the test servers (scripts/services)`)
+  return value
+}
+
+export const mariadb = {
+  get primaryUrl() {
+    return required('DBAKIT_TEST_MARIADB_PRIMARY_URL')
+  },
+  get replicaUrl() {
+    return required('DBAKIT_TEST_MARIADB_REPLICA_URL')
+  },
+  get password() {
+    return required('DBAKIT_TEST_MARIADB_PASSWORD')
+  },
+}
+
+export const redis = {
+  get primaryUrl() {
+    return required('DBAKIT_TEST_REDIS_PRIMARY_URL')
+  },
+  get replicaUrl() {
+    return required('DBAKIT_TEST_REDIS_REPLICA_URL')
+  },
+  get password() {
+    return required('DBAKIT_TEST_REDIS_PASSWORD')
+  },
+}
+
+export const keyringBus = () => required('DBUS_SESSION_BUS_ADDRESS')
+
+/** MongoDB cannot be installed on the build machines; its tests run only when a server is given. */
+export const mongodbUri = process.env.DBAKIT_TEST_MONGODB_URI
+export const mongodbSkipReason = mongodbUri ? false : 'DBAKIT_TEST_MONGODB_URI is not set; MongoDB integration tests skipped'

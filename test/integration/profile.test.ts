@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {freshHome, runCli} from '../helpers/cli.ts'
+import {keyringBus, mariadb, redis} from '../helpers/services.ts'
+
+interface Keytar {
+  getPassword(service: string, account: string): Promise<string | null>
+}
+const keytar = async (): Promise<Keytar> => {
+  const module = (await import('@github/keytar')) as unknown as {default?: Keytar} & Keytar
+  return module.default ?? module
+}
+
+/** A profile added through the CLI, in a home of its own, with the password piped on stdin. */
+async function withProfile(name: string, url: string, password: string) {
+  const home = freshHome()
+  const env = {DBAKIT_HOME: home, DBUS_SESSION_BUS_ADDRESS: keyringBus()}
+  const added = await runCli(['profile', 'add', name, '--url', url, '--password-stdin'], {input: `${password}\n`, env})
+  assert.equal(added.code, 0, added.stderr)
+  return {home, env, config: join(home, 'config.yaml')}
+}
+
+const unique = (prefix: string) => `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`
+
+describe('profiles against the real servers', () => {
+  it('keeps the password in the keychain and never in the config file', async () => {
+    const name = unique('primary')
+    const {config} = await withProfile(name, mariadb.primaryUrl, mariadb.password)
+    const text = readFileSync(config, 'utf8')
+    assert.ok(!text.includes(mariadb.password), 'config file holds the password')
+    assert.match(text, /password: keychain/)
+    assert.equal(await (await keytar()).getPassword('dbakit', `profile:${name}`), mariadb.password)
+  })
+
+  it('reports the MariaDB primary: flavor, version, role and latency', async () => {
+    const {env} = await withProfile(unique('primary'), mariadb.primaryUrl, mariadb.password)
+    const name = (await runCli(['profile', 'list', '--json'], {env})).stdout
+    const profile = JSON.parse(name).profiles[0].name
+    const {code, stdout, stderr} = await runCli(['profile', 'test', profile, '--json'], {env})
+    assert.equal(code, 0, stderr)
+    const report = JSON.parse(stdout)
+    assert.equal(report.flavor, 'mariadb')
+    assert.match(report.version, /^10\.\d+\.\d+$/)
+    assert.equal(report.role, 'primary')
+    assert.equal(report.replicaLagSeconds, null)
+    assert.equal(typeof report.latencyMs, 'number')
+    assert.equal(report.capabilities.instantAddColumn, true)
+  })
+
+  it('reports the MariaDB replica as a replica with its lag and source', async () => {
+    const name = unique('replica')
+    const {env} = await withProfile(name, mariadb.replicaUrl, mariadb.password)
+    const human = await runCli(['profile', 'test', name], {env})
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /^role\s+replica$/m)
+    assert.match(human.stdout, /^replica lag\s+\d+s$/m)
+    const report = JSON.parse((await runCli(['profile', 'test', name, '--json'], {env})).stdout)
+    assert.equal(report.role, 'replica')
+    assert.ok(Number.isInteger(report.replicaLagSeconds) && report.replicaLagSeconds >= 0)
+    assert.equal(report.replication.running, true)
+    assert.equal(report.replication.source, new URL(mariadb.primaryUrl.replace('mysql:', 'http:')).host)
+  })
+
+  it('reports the Redis primary and replica roles', async () => {
+    const primary = unique('redis-primary')
+    const {env} = await withProfile(primary, redis.primaryUrl, redis.password)
+    const primaryReport = JSON.parse((await runCli(['profile', 'test', primary, '--json'], {env})).stdout)
+    assert.equal(primaryReport.flavor, 'redis')
+    assert.equal(primaryReport.role, 'primary')
+
+    const replica = unique('redis-replica')
+    const other = await withProfile(replica, redis.replicaUrl, redis.password)
+    const replicaReport = JSON.parse((await runCli(['profile', 'test', replica, '--json'], {env: other.env})).stdout)
+    assert.equal(replicaReport.role, 'replica')
+    assert.equal(replicaReport.replication.running, true)
+    assert.equal(typeof replicaReport.replicaLagSeconds, 'number')
+  })
+
+  it('connects with --url and the password from DBAKIT_PASSWORD or stdin', async () => {
+    const home = freshHome()
+    const fromEnv = await runCli(['profile', 'test', '--url', redis.primaryUrl, '--json'], {env: {DBAKIT_HOME: home, DBAKIT_PASSWORD: redis.password}})
+    assert.equal(fromEnv.code, 0, fromEnv.stderr)
+    const fromStdin = await runCli(['profile', 'test', '--url', mariadb.primaryUrl, '--password-stdin', '--json'], {input: mariadb.password, env: {DBAKIT_HOME: home}})
+    assert.equal(fromStdin.code, 0, fromStdin.stderr)
+    assert.equal(JSON.parse(fromStdin.stdout).role, 'primary')
+  })
+
+  it('takes the password from an environment variable named by the profile', async () => {
+    const home = freshHome()
+    const added = await runCli(['profile', 'add', 'envsrc', '--url', mariadb.primaryUrl, '--password-env', 'MY_DB_PW'], {env: {DBAKIT_HOME: home}})
+    assert.equal(added.code, 0, added.stderr)
+    const missing = await runCli(['profile', 'test', 'envsrc'], {env: {DBAKIT_HOME: home}})
+    assert.equal(missing.code, 3)
+    assert.match(missing.stderr, /\$MY_DB_PW, which is not set/)
+    const ok = await runCli(['profile', 'test', 'envsrc', '--json'], {env: {DBAKIT_HOME: home, MY_DB_PW: mariadb.password}})
+    assert.equal(ok.code, 0, ok.stderr)
+  })
+
+  it('takes the password from a MySQL option file', async () => {
+    const home = freshHome()
+    const optionFile = join(home, 'my.cnf')
+    writeFileSync(optionFile, `[client]\npassword="${mariadb.password}"\n`, {mode: 0o600})
+    await runCli(['profile', 'add', 'cnf', '--url', mariadb.primaryUrl, '--defaults-file', optionFile], {env: {DBAKIT_HOME: home}})
+    const {code, stderr} = await runCli(['profile', 'test', 'cnf'], {env: {DBAKIT_HOME: home}})
+    assert.equal(code, 0, stderr)
+  })
+
+  it('fails authentication with exit 3, naming host:port and user but never the password', async () => {
+    const wrong = 'Wr0ng-Passw0rd-42'
+    const {code, stdout, stderr} = await runCli(['profile', 'test', '--url', mariadb.primaryUrl, '--password-stdin', '--json', '--verbose'], {
+      input: wrong,
+      env: {DBAKIT_HOME: freshHome()},
+    })
+    assert.equal(code, 3)
+    const error = JSON.parse(stdout).error
+    assert.equal(error.code, 'AUTH_FAILED')
+    assert.match(error.message, new RegExp(`dbakit@${new URL(mariadb.primaryUrl.replace('mysql:', 'http:')).host.replace('.', '\\.')}`))
+    assert.ok(!`${stdout}${stderr}`.includes(wrong), 'the password leaked into the output')
+
+    const redisWrong = await runCli(['profile', 'test', '--url', redis.primaryUrl], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: wrong}})
+    assert.equal(redisWrong.code, 3)
+    assert.match(redisWrong.stderr, /authentication failed/)
+    assert.ok(!redisWrong.stderr.includes(wrong))
+  })
+
+  it('fails with exit 3 when nothing listens on the port', async () => {
+    const {code, stderr} = await runCli(['profile', 'test', '--url', 'mysql://dbakit@127.0.0.1:1'], {env: {DBAKIT_HOME: freshHome()}})
+    assert.equal(code, 3)
+    assert.match(stderr, /cannot connect to dbakit@127\.0\.0\.1:1: connection refused/)
+  })
+
+  it('refuses a password in --url with exit 2 and says how to pass it', async () => {
+    const {code, stderr} = await runCli(['profile', 'test', '--url', 'mysql://dbakit:topsecret@127.0.0.1:3306'], {env: {DBAKIT_HOME: freshHome()}})
+    assert.equal(code, 2)
+    assert.match(stderr, /--password-stdin/)
+    assert.ok(!stderr.includes('topsecret'))
+  })
+
+  it('asks for a password source instead of prompting when there is no terminal', async () => {
+    const home = freshHome()
+    const {code, stderr} = await runCli(['profile', 'add', 'x', '--url', mariadb.primaryUrl], {env: {DBAKIT_HOME: home}})
+    assert.equal(code, 2)
+    assert.match(stderr, /--password-stdin/)
+    const listed = await runCli(['profile', 'list', '--json'], {env: {DBAKIT_HOME: home}})
+    assert.deepEqual(JSON.parse(listed.stdout), {profiles: []})
+  })
+
+  it('removes a profile only when confirmed, and removes its keychain secret', async () => {
+    const name = unique('doomed')
+    const {env, config} = await withProfile(name, mariadb.primaryUrl, mariadb.password)
+
+    const refused = await runCli(['profile', 'remove', name], {env})
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /--yes/)
+
+    const dry = await runCli(['profile', 'remove', name, '--dry-run', '--json'], {env})
+    assert.equal(dry.code, 0)
+    assert.equal(JSON.parse(dry.stdout).dryRun, true)
+    assert.match(readFileSync(config, 'utf8'), new RegExp(name))
+    assert.equal(await (await keytar()).getPassword('dbakit', `profile:${name}`), mariadb.password)
+
+    const removed = await runCli(['profile', 'remove', name, '--yes', '--json'], {env})
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.equal(JSON.parse(removed.stdout).removedKeychainSecret, true)
+    assert.doesNotMatch(readFileSync(config, 'utf8'), new RegExp(name))
+    assert.equal(await (await keytar()).getPassword('dbakit', `profile:${name}`), null)
+  })
+
+  it('says the keychain is unreachable with exit 3 and offers the headless sources', async () => {
+    const {code, stderr} = await runCli(['profile', 'add', 'nokeychain', '--url', mariadb.primaryUrl, '--password-stdin'], {
+      input: 'irrelevant',
+      env: {DBAKIT_HOME: freshHome(), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: undefined},
+    })
+    assert.equal(code, 3)
+    assert.match(stderr, /keychain/)
+    assert.match(stderr, /--password-env/)
+  })
+})

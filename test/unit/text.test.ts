@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {closestMatch, redactSecrets} from '../../src/lib/core/text.ts'
+import {connectionFailure} from '../../src/lib/connect/failure.ts'
+import {parseConnectionUrl} from '../../src/lib/connect/url.ts'
+import type {ConnectionTarget} from '../../src/lib/connect/target.ts'
+
+describe('suggestions and redaction', () => {
+  it('suggests the nearest candidate for a typo, and nothing for unrelated words', () => {
+    assert.equal(closestMatch('tset', ['add', 'list', 'test', 'show']), 'test')
+    assert.equal(closestMatch('jsno', ['json', 'verbose']), 'json')
+    assert.equal(closestMatch('backup', ['profile', 'autocomplete']), undefined)
+  })
+
+  it('removes every copy of a secret', () => {
+    assert.equal(redactSecrets('pw=abc and abc again', ['abc', undefined, '']), 'pw=*** and *** again')
+  })
+
+  it('never lets a driver message leak the password into a connection error', () => {
+    const target: ConnectionTarget = {
+      engine: 'mysql',
+      url: parseConnectionUrl('mysql://dba@db1:3306'),
+      tls: {mode: 'disabled'},
+      connectTimeoutMs: 1000,
+      commandTimeoutMs: 1000,
+      user: 'dba',
+      password: 'Sup3r$ecret',
+      label: 'dba@db1:3306',
+    }
+    const error = connectionFailure(target, Object.assign(new Error("Access denied for user 'dba' (using password: Sup3r$ecret)"), {code: 'ER_ACCESS_DENIED_ERROR'}))
+    assert.equal(error.exitCode, 3)
+    assert.match(error.message, /dba@db1:3306: authentication failed/)
+    assert.doesNotMatch(JSON.stringify({message: error.message, hint: error.hint, data: error.data}), /Sup3r/)
+  })
+})
