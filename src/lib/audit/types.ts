@@ -1,0 +1,171 @@
+import type {Token} from '../sql/lexer.ts'
+import type {Ast, SqlFlavor} from '../sql/parser.ts'
+
+export type Level = 'error' | 'warning' | 'notice'
+export const LEVELS: readonly Level[] = ['error', 'warning', 'notice']
+/** Higher is more severe; --fail-on compares against this. */
+export const LEVEL_RANK: Record<Level, number> = {notice: 1, warning: 2, error: 3}
+
+export type RuleFamily = 'destructive' | 'locking' | 'design' | 'dml' | 'query' | 'security' | 'syntax'
+
+/** One statement as the rules see it, located in its file. */
+export interface AuditStatement {
+  file: string
+  /** Statement text without its delimiter. */
+  text: string
+  /** Meaningful tokens (no whitespace, no comments), positions in file coordinates. */
+  tokens: Token[]
+  /** Every token, comments included (for inline suppressions). */
+  allTokens: Token[]
+  line: number
+  column: number
+  /** Parsed form when node-sql-parser understood the statement, else undefined. */
+  ast?: Ast
+  /** Set for statements inside a procedure, function, trigger or event body. */
+  routine?: string
+}
+
+/** What the rules know of the server and its tables (from a live server or a snapshot file). */
+export interface TableStats {
+  rows?: number
+  dataBytes?: number
+  indexBytes?: number
+}
+
+export interface ColumnInfo {
+  name: string
+  type: string
+  nullable: boolean
+  default?: string | null
+}
+
+export interface IndexInfo {
+  name: string
+  columns: string[]
+  unique: boolean
+  cardinality?: number
+}
+
+export interface TableInfo {
+  schema?: string
+  name: string
+  engine?: string
+  columns: ColumnInfo[]
+  indexes: IndexInfo[]
+  stats?: TableStats
+}
+
+export interface SchemaView {
+  table(name: string, schema?: string): TableInfo | undefined
+}
+
+export interface AuditTarget {
+  flavor: SqlFlavor
+  /** Dotted server version, e.g. "10.11.19" or "8.0.36". */
+  version: string
+}
+
+export interface Thresholds {
+  /** Rows above which a table counts as big (locking rules escalate, DML warns). */
+  bigTableRows: number
+  /** Bytes above which a table counts as big. */
+  bigTableBytes: number
+  /** Copy throughput used to estimate ALTER ... COPY time, bytes per second. */
+  copyBytesPerSecond: number
+  /** More indexes than this on one table is a finding. */
+  maxIndexes: number
+  /** Rows an INSERT ... VALUES may carry before it is too large for one statement. */
+  maxInsertRows: number
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  bigTableRows: 1_000_000,
+  bigTableBytes: 1024 ** 3,
+  copyBytesPerSecond: 50 * 1024 ** 2,
+  maxIndexes: 8,
+  maxInsertRows: 1000,
+}
+
+/** State shared across the statements of one file, for rules that look at more than one statement. */
+export interface FileState {
+  /** Table name (lower case) -> lines of ALTER TABLE statements seen so far in this file. */
+  altersByTable: Map<string, number[]>
+  ddlSeen: boolean
+  dmlSeen: boolean
+  /** Tables created earlier in this file: they are new and empty, so locking rules do not apply. */
+  createdTables: Set<string>
+  /** Free-form per-rule memory. */
+  memo: Map<string, unknown>
+}
+
+export interface RuleContext {
+  statement: AuditStatement
+  target: AuditTarget
+  schema?: SchemaView
+  thresholds: Thresholds
+  file: FileState
+}
+
+/** What a rule reports; the engine adds file, level and suppression. */
+export interface RuleHit {
+  message: string
+  /** Overrides the rule's fix text for this hit. */
+  hint?: string
+  /** Token the finding points at; defaults to the statement start. */
+  at?: Token
+  /** Overrides the rule's level for this hit (e.g. escalated by table size). */
+  level?: Level
+}
+
+export interface Rule {
+  /** Stable kebab-case id, e.g. "dml-update-without-where". */
+  id: string
+  family: RuleFamily
+  level: Level
+  summary: string
+  rationale: string
+  bad: string
+  good: string
+  fix: string
+  /** Rules that need table information say so; they are skipped without a schema. */
+  needsSchema?: boolean
+  check(context: RuleContext): RuleHit[]
+}
+
+export interface Finding {
+  rule: string
+  level: Level
+  file: string
+  line: number
+  column: number
+  message: string
+  hint: string
+  /** The source line the finding points at, for text output. */
+  source?: string
+  /** Set when an inline `-- dbakit-ignore RULE: reason` covers the finding (it does not count). */
+  suppressed?: {reason: string}
+  /** Stable across unrelated edits: rule + file + normalised statement; used by baselines. */
+  fingerprint: string
+}
+
+export interface AuditSummary {
+  files: number
+  statements: number
+  /** Statements node-sql-parser could not parse (audited by token rules only). */
+  unparsed: number
+  error: number
+  warning: number
+  notice: number
+  suppressed: number
+  baselined: number
+}
+
+export interface AuditReport {
+  version: 1
+  target: AuditTarget & {source: 'flags' | 'config' | 'server' | 'snapshot' | 'default'}
+  failOn: Level | 'never'
+  findings: Finding[]
+  summary: AuditSummary
+  /** True when a finding at or above failOn was reported. */
+  failed: boolean
+}
