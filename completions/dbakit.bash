@@ -16,7 +16,7 @@ _dbakit() {
       case "$prev" in
 
       esac
-      COMPREPLY=($(compgen -W "--refresh-cache -r" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "bash zsh fish --color --json --script --verbose" -- "$cur")) ;;
     "profile add")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;

@@ -7,14 +7,18 @@ function __dbakit_using
   test (count $words) -ge $n; and test "$words[1..$n]" = "$argv"
 end
 complete -c dbakit -f
-complete -c dbakit -n __fish_use_subcommand -a autocomplete -d 'Display autocomplete installation instructions.'
+complete -c dbakit -n __fish_use_subcommand -a autocomplete -d 'Set up shell completion for bash, zsh or fish.'
 complete -c dbakit -n __fish_use_subcommand -a profile -d ''
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a add -d 'Save a named connection; its password goes to the OS keychain, never the config file.'
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a list -d 'List saved connection profiles.'
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a remove -d 'Remove a profile and the password it keeps in the OS keychain.'
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a show -d 'Show one profile: URL, where its password comes from, TLS and timeouts.'
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a test -d 'Connect and report flavor, version, role (primary or replica, with lag) and round-trip latency.'
-complete -c dbakit -n '__dbakit_using autocomplete' -l refresh-cache -s r -d 'Refresh cache'
+complete -c dbakit -n '__dbakit_using autocomplete' -a 'bash zsh fish'
+complete -c dbakit -n '__dbakit_using autocomplete' -l color -d 'Colour the output (default: only on a terminal; NO_COLOR and FORCE_COLOR are honoured).'
+complete -c dbakit -n '__dbakit_using autocomplete' -l json -d 'Format output as json.'
+complete -c dbakit -n '__dbakit_using autocomplete' -l script -d 'Print the completion script to stdout instead of the setup steps.'
+complete -c dbakit -n '__dbakit_using autocomplete' -l verbose -d 'Show debug output on stderr, and stack traces for internal errors.'
 complete -c dbakit -n '__dbakit_using profile add' -l ask-password -d 'Ask for the password on the terminal each time; store nothing.'
 complete -c dbakit -n '__dbakit_using profile add' -l color -d 'Colour the output (default: only on a terminal; NO_COLOR and FORCE_COLOR are honoured).'
 complete -c dbakit -n '__dbakit_using profile add' -l connect-timeout -x -d 'Seconds to wait when connecting (default 10).'

@@ -47,3 +47,28 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     options.onSpawn?.(child)
   })
 }
+
+/**
+ * Runs the CLI on a real pseudo-terminal (util-linux `script`), as a person at a keyboard would, and
+ * types each answer once its prompt has appeared on screen.
+ */
+export function runInTerminal(args: string[], answers: Array<{prompt: RegExp; type: string}>, env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const merged: Record<string, string | undefined> = {...process.env, CI: undefined, NO_COLOR: '1', ...env}
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key]
+  const quoted = [process.execPath, runJs, ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ')
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', quoted, '/dev/null'], {env: merged as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+    let screen = ''
+    let next = 0
+    child.stdout.on('data', (chunk) => {
+      screen += chunk
+      const answer = answers[next]
+      if (answer && answer.prompt.test(screen)) {
+        next++
+        child.stdin.write(answer.type)
+      }
+    })
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({code, signal, stdout: screen, stderr: ''}))
+  })
+}

@@ -97,3 +97,25 @@ describe('the dbakit command line', () => {
     assert.match(stderr, new RegExp(`${join(home, 'config.yaml')}:\\d+: `))
   })
 })
+
+describe('dbakit autocomplete', () => {
+  it('prints the setup for the named shell, pointing at a script that exists', async () => {
+    const {code, stdout} = await runCli(['autocomplete', 'fish', '--json'])
+    assert.equal(code, 0)
+    const result = JSON.parse(stdout)
+    assert.equal(result.shell, 'fish')
+    assert.ok(readFileSync(result.script, 'utf8').includes('complete -c dbakit'))
+  })
+
+  it('prints the script itself with --script', async () => {
+    const {code, stdout} = await runCli(['autocomplete', 'bash', '--script'])
+    assert.equal(code, 0)
+    assert.match(stdout, /complete -o default -F _dbakit dbakit/)
+  })
+
+  it('asks for the shell by name when $SHELL is not one it knows', async () => {
+    const {code, stderr} = await runCli(['autocomplete'], {env: {SHELL: '/bin/tcsh'}})
+    assert.equal(code, 2)
+    assert.match(stderr, /dbakit autocomplete bash\|zsh\|fish/)
+  })
+})

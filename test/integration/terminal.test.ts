@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, it} from 'node:test'
+import {freshHome, runInTerminal} from '../helpers/cli.ts'
+import {keyringBus, mariadb} from '../helpers/services.ts'
+
+const withProfile = () => {
+  const home = freshHome()
+  writeFileSync(join(home, 'config.yaml'), 'profiles:\n  old:\n    url: mysql://dba@db1\n    password: none\n')
+  return home
+}
+
+describe('at a terminal', () => {
+  it('asks before removing a profile and keeps it when the answer is no (exit 4)', async () => {
+    const home = withProfile()
+    const result = await runInTerminal(['profile', 'remove', 'old'], [{prompt: /Remove profile old/, type: 'n\r'}], {DBAKIT_HOME: home})
+    assert.equal(result.code, 4, result.stdout)
+    assert.match(readFileSync(join(home, 'config.yaml'), 'utf8'), /old:/)
+  })
+
+  it('removes the profile when the answer is yes', async () => {
+    const home = withProfile()
+    const result = await runInTerminal(['profile', 'remove', 'old'], [{prompt: /Remove profile old/, type: 'y\r'}], {DBAKIT_HOME: home})
+    assert.equal(result.code, 0, result.stdout)
+    assert.doesNotMatch(readFileSync(join(home, 'config.yaml'), 'utf8'), /old:/)
+  })
+
+  it('asks for the password without echoing it and keeps it in the keychain', async () => {
+    const home = freshHome()
+    const name = `asked-${process.pid}`
+    const env = {DBAKIT_HOME: home, DBUS_SESSION_BUS_ADDRESS: keyringBus()}
+    const added = await runInTerminal(['profile', 'add', name, '--url', mariadb.primaryUrl], [{prompt: /Password for/, type: `${mariadb.password}\r`}], env)
+    assert.equal(added.code, 0, added.stdout)
+    assert.ok(!added.stdout.includes(mariadb.password), 'the password was echoed')
+    assert.ok(!readFileSync(join(home, 'config.yaml'), 'utf8').includes(mariadb.password))
+    const tested = await runInTerminal(['profile', 'test', name], [], env)
+    assert.equal(tested.code, 0, tested.stdout)
+    assert.match(tested.stdout, /role\s+primary/)
+  })
+})
