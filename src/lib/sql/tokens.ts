@@ -25,7 +25,9 @@ export function statementKind(tokens: Token[]): string {
     if (words.length === 3) break
   }
   const [a = '', b = '', c = ''] = words
-  if (a === 'CREATE' || a === 'DROP' || a === 'ALTER' || a === 'RENAME' || a === 'TRUNCATE') {
+  // TABLE is optional after TRUNCATE; both spellings are the same statement.
+  if (a === 'TRUNCATE') return 'TRUNCATE TABLE'
+  if (a === 'CREATE' || a === 'DROP' || a === 'ALTER' || a === 'RENAME') {
     const skip = new Set(['OR', 'REPLACE', 'TEMPORARY', 'ONLINE', 'OFFLINE', 'IGNORE', 'DEFINER', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'IF'])
     const object = [b, c].find((w) => w !== '' && !skip.has(w))
     if (b === 'UNIQUE' || b === 'FULLTEXT' || b === 'SPATIAL') return `${a} INDEX`
@@ -59,11 +61,11 @@ export function readQualifiedName(tokens: Token[], index: number): QualifiedName
 export function targetTable(tokens: Token[]): QualifiedName | undefined {
   const kind = statementKind(tokens)
   let index = -1
-  if (kind === 'ALTER TABLE' || kind === 'CREATE TABLE' || kind === 'DROP TABLE' || kind === 'TRUNCATE TABLE' || kind === 'RENAME TABLE') {
+  if (kind === 'TRUNCATE TABLE') index = isWord(tokens[1], 'TABLE') ? 2 : 1
+  else if (kind === 'ALTER TABLE' || kind === 'CREATE TABLE' || kind === 'DROP TABLE' || kind === 'RENAME TABLE') {
     index = tokens.findIndex((t) => isWord(t, 'TABLE')) + 1
     if (isWord(tokens[index], 'IF')) index += isWord(tokens[index + 1], 'NOT') ? 3 : 2
-  } else if (kind === 'TRUNCATE') index = 1
-  else if (kind === 'UPDATE') {
+  } else if (kind === 'UPDATE') {
     index = 1
     while (isWord(tokens[index], 'LOW_PRIORITY', 'IGNORE')) index++
   } else if (kind === 'DELETE') index = tokens.findIndex((t) => isWord(t, 'FROM')) + 1
