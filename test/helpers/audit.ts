@@ -1,5 +1,8 @@
 import {tokenize, significant} from '../../src/lib/sql/lexer.ts'
 import {parseStatement, type SqlFlavor} from '../../src/lib/sql/parser.ts'
+import {newFileState} from '../../src/lib/audit/engine.ts'
+
+export {newFileState}
 import {DEFAULT_THRESHOLDS, type FileState, type Rule, type RuleContext, type RuleHit, type SchemaView, type Thresholds} from '../../src/lib/audit/types.ts'
 
 export interface ContextOptions {
@@ -10,7 +13,6 @@ export interface ContextOptions {
   file?: FileState
 }
 
-export const newFileState = (): FileState => ({altersByTable: new Map(), ddlSeen: false, dmlSeen: false, createdTables: new Set(), memo: new Map()})
 
 /** A rule context for one statement, built the way the engine builds it (lexer + parser). */
 export function contextFor(sql: string, options: ContextOptions = {}): RuleContext {

@@ -86,15 +86,14 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   maxInsertRows: 1000,
 }
 
-/** State shared across the statements of one file, for rules that look at more than one statement. */
+/**
+ * State shared across the statements of one file, for rules that look at more than one statement.
+ * Rules keep it themselves (see locking.observe), so a rule works the same in the engine and alone.
+ */
 export interface FileState {
-  /** Table name (lower case) -> lines of ALTER TABLE statements seen so far in this file. */
-  altersByTable: Map<string, number[]>
-  ddlSeen: boolean
-  dmlSeen: boolean
   /** Tables created earlier in this file: they are new and empty, so locking rules do not apply. */
   createdTables: Set<string>
-  /** Free-form per-rule memory. */
+  /** Per-rule memory, keyed by rule id. */
   memo: Map<string, unknown>
 }
 

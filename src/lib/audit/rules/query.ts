@@ -1,0 +1,410 @@
+import {isWord, type Token} from '../../sql/lexer.ts'
+import {findWords, matchingParen} from '../../sql/tokens.ts'
+import {
+  blockAround,
+  columnRefEndingAt,
+  conditionClauses,
+  conditionComparisons,
+  hasTopLevel,
+  indexesWith,
+  insertShape,
+  isStarItem,
+  mainStatement,
+  opensSubquery,
+  primaryKey,
+  readColumnRef,
+  resolveColumn,
+  selectKeywordAt,
+  selectList,
+  tableReferences,
+  whereClause,
+  wrappedColumns,
+  type ColumnRef,
+  type ResolvedColumn,
+  type TableRef,
+} from '../../sql/expressions.ts'
+import type {Rule, RuleContext, RuleHit, SchemaView} from '../types.ts'
+
+/** OFFSET above which the server reads and throws away enough rows to matter. */
+const LARGE_OFFSET = 10_000
+
+/** Statements that only describe a query (EXPLAIN, SHOW ... LIKE) run nothing worth auditing here. */
+function queryTokens(context: RuleContext): Token[] | undefined {
+  const tokens = context.statement.tokens
+  return isWord(tokens[0], 'SHOW', 'EXPLAIN', 'DESCRIBE', 'DESC', 'HELP') ? undefined : tokens
+}
+
+/** The tables of the query block that contains tokens[index] (not of its subqueries). */
+function blockTables(tokens: Token[], index: number): TableRef[] {
+  const block = blockAround(tokens, index)
+  return tableReferences(tokens.slice(block.start, block.end), {nested: false})
+}
+
+/** `t.col`, or `table.col` when the block reads a single table, or just `col`. */
+function describeColumn(ref: ColumnRef, tables: TableRef[]): string {
+  if (ref.table) return `${ref.table}.${ref.name}`
+  return tables.length === 1 ? `${tables[0]!.name}.${ref.name}` : ref.name
+}
+
+/** Resolves a column against its own query block first, then (correlated references) the whole statement. */
+function resolveNear(column: ColumnRef, blockTables: TableRef[], tokens: Token[], schema: SchemaView): ResolvedColumn | undefined {
+  return resolveColumn(column, blockTables, schema) ?? resolveColumn(column, tableReferences(tokens), schema)
+}
+
+const tableList = (tables: TableRef[]) => [...new Set(tables.map((t) => t.name))].join(', ')
+
+/** The SELECT keyword that feeds an INSERT/REPLACE ... SELECT (dml-insert-select-star covers it). */
+function insertSourceSelect(tokens: Token[]): Token | undefined {
+  const {tokens: main} = mainStatement(tokens)
+  const shape = insertShape(main)
+  if (shape?.body !== 'query') return undefined
+  const select = selectKeywordAt(main, shape.bodyIndex)
+  return select < 0 ? undefined : main[select]
+}
+
+const selectStar: Rule = {
+  id: 'query-select-star',
+  family: 'query',
+  level: 'notice',
+  summary: 'SELECT * reads every column',
+  rationale:
+    'SELECT * fetches columns the caller does not need (often big TEXT/BLOB ones), which defeats covering indexes and multiplies network and buffer-pool traffic. Its result also changes shape whenever the table does, and a view defined with SELECT * keeps the column list of the day it was created.',
+  bad: "SELECT * FROM orders WHERE customer_id = 42",
+  good: 'SELECT id, status, total FROM orders WHERE customer_id = 42',
+  fix: 'List the columns the caller actually uses.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const insertSource = insertSourceSelect(tokens)
+    const viewAt = findWords(tokens, ['VIEW'])
+    const view = isWord(tokens[0], 'CREATE', 'ALTER') && viewAt >= 0 && viewAt < findWords(tokens, ['SELECT'])
+    const hits: RuleHit[] = []
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!
+      if (!isWord(token, 'SELECT') || token === insertSource) continue
+      // EXISTS (SELECT * ...) only asks whether a row exists: no column is read.
+      if (tokens[i - 1]?.text === '(' && isWord(tokens[i - 2], 'EXISTS')) continue
+      const star = selectList(tokens, i).items.find(isStarItem)
+      if (!star) continue
+      const tables = tableReferences(tokens.slice(i, blockAround(tokens, i).end), {nested: false})
+      const from = tables.length > 0 ? ` FROM ${tableList(tables)}` : ''
+      hits.push(
+        view
+          ? {at: star[star.length - 1]!, level: 'warning', message: `view defined with SELECT *${from}: its column list is frozen at creation and will not follow the table`}
+          : {at: star[star.length - 1]!, message: `SELECT *${from} reads every column; name the ones needed`},
+      )
+    }
+    return hits
+  },
+}
+
+/** The pattern of a LIKE: its string, or the first string of CONCAT('%', ...). */
+function likePattern(tokens: Token[], index: number): Token | undefined {
+  const next = tokens[index]
+  if (next?.type === 'string') return next
+  if (isWord(next, 'CONCAT') && tokens[index + 1]?.text === '(' && tokens[index + 2]?.type === 'string') return tokens[index + 2]
+  return undefined
+}
+
+/** The pattern as written (escapes kept: '\%abc' starts with a literal percent sign, not a wildcard). */
+function writtenContent(token: Token): string {
+  const quote = token.text.search(/['"]/)
+  return quote < 0 ? token.value : token.text.slice(quote + 1)
+}
+
+const leadingWildcardLike: Rule = {
+  id: 'query-leading-wildcard-like',
+  family: 'query',
+  level: 'warning',
+  summary: "LIKE '%...' with a leading wildcard cannot use an index",
+  rationale:
+    "A B-tree index can only narrow a LIKE when the pattern starts with fixed characters. With '%abc' or '_abc' every row is read and matched, which on a big table is a full scan on each call.",
+  bad: "SELECT id FROM users WHERE email LIKE '%@example.com'",
+  good: "SELECT id FROM users WHERE email LIKE 'alice%'",
+  fix: 'Anchor the pattern at the start, store a reversed or split column to search on, or use a FULLTEXT index.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const hits: RuleHit[] = []
+    const seen = new Set<Token>()
+    for (const clause of conditionClauses(tokens, ['WHERE', 'HAVING', 'ON'])) {
+      const condition = clause.tokens
+      for (let i = 0; i < condition.length; i++) {
+        if (!isWord(condition[i], 'LIKE')) continue
+        const pattern = likePattern(condition, i + 1)
+        if (!pattern || seen.has(pattern) || !/^[%_]/.test(writtenContent(pattern))) continue
+        seen.add(pattern)
+        const column = columnRefEndingAt(condition, isWord(condition[i - 1], 'NOT') ? i - 1 : i)
+        const subject = column ? describeColumn(column, blockTables(tokens, tokens.indexOf(condition[i]!))) : 'the value'
+        const written = pattern === condition[i + 1] ? pattern.text : `CONCAT(${pattern.text}, ...)`
+        hits.push({at: pattern, message: `${subject} LIKE ${written} starts with a wildcard: no index can narrow it, every row is read`})
+      }
+    }
+    return hits
+  },
+}
+
+const orderByRand: Rule = {
+  id: 'query-order-by-rand',
+  family: 'query',
+  level: 'warning',
+  summary: 'ORDER BY RAND() sorts the whole result to pick random rows',
+  rationale:
+    'ORDER BY RAND() computes a random value for every candidate row, writes them all to a temporary table and sorts it, only to keep a few rows. The cost grows with the table, so a query that is instant in development becomes a full scan plus filesort in production.',
+  bad: 'SELECT id FROM products ORDER BY RAND() LIMIT 5',
+  good: 'SELECT id FROM products WHERE id >= FLOOR(RAND() * (SELECT MAX(id) FROM products)) ORDER BY id LIMIT 5',
+  fix: 'Pick random keys instead: a random id range, a precomputed random column, or random offsets chosen by the application.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const hits: RuleHit[] = []
+    for (let i = findWords(tokens, ['ORDER', 'BY']); i >= 0; i = findWords(tokens, ['ORDER', 'BY'], i + 2)) {
+      const rand = tokens[i + 2]
+      if (!isWord(rand, 'RAND') || tokens[i + 3]?.text !== '(') continue
+      const tables = blockTables(tokens, i)
+      hits.push({at: rand!, message: `ORDER BY RAND()${tables.length > 0 ? ` on ${tableList(tables)}` : ''} sorts every candidate row to pick a few`})
+    }
+    return hits
+  },
+}
+
+type TypeClass = 'string' | 'number'
+
+function typeClass(type: string): TypeClass | undefined {
+  const t = type.trim().toLowerCase()
+  if (/^(var)?char\b|^(var)?char\(|^(tiny|medium|long)?text\b|^enum\b|^enum\(|^set\(/.test(t)) return 'string'
+  if (/^(tiny|small|medium|big)?int|^integer|^dec|^numeric|^fixed|^float|^double|^real|^bool/.test(t)) return 'number'
+  return undefined
+}
+
+const implicitConversion: Rule = {
+  id: 'query-implicit-conversion',
+  family: 'query',
+  level: 'warning',
+  needsSchema: true,
+  summary: 'Indexed column compared with a literal of another type (implicit conversion)',
+  rationale:
+    "When a string column is compared with a number, MySQL converts every row's value to a number, so the index on the column cannot be used and '12abc' or ' 12' match 12. A numeric column compared with a string keeps its index, but non-numeric strings silently become 0.",
+  bad: 'SELECT id FROM users WHERE phone = 5551234',
+  good: "SELECT id FROM users WHERE phone = '5551234'",
+  fix: 'Write the literal in the column\u2019s type: quote numbers compared with string columns, and do not quote numbers for numeric columns.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens || !context.schema) return []
+    const hits: RuleHit[] = []
+    for (const {left, right} of conditionComparisons(tokens)) {
+      const column = left.kind === 'column' ? left.ref : right.kind === 'column' ? right.ref : undefined
+      const literal = left.kind === 'number' || left.kind === 'string' ? left : right.kind === 'number' || right.kind === 'string' ? right : undefined
+      if (!column || !literal) continue
+      const resolved = resolveNear(column, blockTables(tokens, tokens.indexOf(column.at)), tokens, context.schema)
+      const columnClass = resolved && typeClass(resolved.column.type)
+      if (!resolved || !columnClass || columnClass === literal.kind) continue
+      const index = indexesWith(resolved.table, resolved.column.name)[0]
+      if (!index) continue
+      const name = `${resolved.table.name}.${resolved.column.name}`
+      const type = resolved.column.type
+      hits.push(
+        columnClass === 'string'
+          ? {at: column.at, message: `${name} is ${type} but is compared with the number ${literal.token.text}: every row is converted to a number, so index ${index.name} cannot be used`}
+          : {at: column.at, level: 'notice', message: `${name} is ${type} but is compared with the string ${literal.token.text}: the string is converted to a number (index ${index.name} still works, but non-numeric text becomes 0)`},
+      )
+    }
+    return hits
+  },
+}
+
+/** The column a one-column subquery returns: `col`, `t.col`, `col AS x`, `col x`. */
+function subqueryColumn(item: Token[]): ColumnRef | undefined {
+  const ref = readColumnRef(item, 0)
+  if (!ref) return undefined
+  const rest = item.length - ref.end
+  if (rest === 0) return ref
+  if (rest === 1 && (item[ref.end]!.type === 'word' || item[ref.end]!.type === 'identifier')) return ref
+  if (rest === 2 && isWord(item[ref.end], 'AS')) return ref
+  return undefined
+}
+
+/** True when the subquery's WHERE says `col IS NOT NULL` (at its top level). */
+function excludesNull(subquery: Token[], column: ColumnRef): boolean {
+  const where = whereClause(subquery)
+  if (!where) return false
+  for (let i = 0; i + 2 < where.tokens.length; i++) {
+    if (!isWord(where.tokens[i], 'IS') || !isWord(where.tokens[i + 1], 'NOT') || !isWord(where.tokens[i + 2], 'NULL')) continue
+    const tested = columnRefEndingAt(where.tokens, i)
+    if (tested && tested.name.toLowerCase() === column.name.toLowerCase()) return true
+  }
+  return false
+}
+
+const notInNullable: Rule = {
+  id: 'query-not-in-nullable',
+  family: 'query',
+  level: 'warning',
+  summary: 'NOT IN (subquery) returns no rows as soon as the subquery yields a NULL',
+  rationale:
+    'x NOT IN (a, b, NULL) is never true: it is NULL for every x. So NOT IN over a subquery on a nullable column silently returns nothing (or deletes nothing) the day one NULL appears. NOT EXISTS has the intended meaning and is optimised as an anti-join.',
+  bad: 'SELECT id FROM customers WHERE id NOT IN (SELECT referrer_id FROM customers)',
+  good: 'SELECT c.id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM customers r WHERE r.referrer_id = c.id)',
+  fix: 'Use NOT EXISTS (SELECT 1 ... WHERE inner.col = outer.col), or add WHERE col IS NOT NULL to the subquery.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const hits: RuleHit[] = []
+    const seen = new Set<Token>()
+    for (const clause of conditionClauses(tokens)) {
+      const condition = clause.tokens
+      for (let i = 0; i + 2 < condition.length; i++) {
+        const not = condition[i]!
+        if (!isWord(not, 'NOT') || !isWord(condition[i + 1], 'IN') || !opensSubquery(condition, i + 2) || seen.has(not)) continue
+        seen.add(not)
+        const close = matchingParen(condition, i + 2)
+        if (close < 0) continue
+        const subquery = condition.slice(i + 3, close)
+        const select = selectKeywordAt(subquery, 0)
+        if (select < 0) continue
+        const items = selectList(subquery, select).items
+        if (items.length !== 1) continue
+        const item = items[0]!
+        // COUNT(...) and the like never return NULL.
+        if (isWord(item[0], 'COUNT') || (item.length === 1 && (item[0]!.type === 'number' || item[0]!.type === 'string'))) continue
+        const column = subqueryColumn(item)
+        if (column && excludesNull(subquery, column)) continue
+        const tables = tableReferences(subquery, {nested: false})
+        const resolved = column && context.schema ? resolveColumn(column, tables, context.schema) : undefined
+        if (resolved) {
+          const inPrimaryKey = primaryKey(resolved.table)?.columns.some((c) => c.toLowerCase() === resolved.column.name.toLowerCase())
+          if (!resolved.column.nullable || inPrimaryKey) continue
+          hits.push({at: not, message: `NOT IN (SELECT ${resolved.table.name}.${resolved.column.name} ...): the column is nullable, and a single NULL makes the condition false for every row`})
+        } else {
+          const what = column ? describeColumn(column, tables) : 'an expression'
+          hits.push({at: not, level: 'notice', message: `NOT IN (SELECT ${what} ...) returns no rows if the subquery yields a NULL; NOT EXISTS does not have that trap`})
+        }
+      }
+    }
+    return hits
+  },
+}
+
+const functionOnColumn: Rule = {
+  id: 'query-function-on-column',
+  family: 'query',
+  level: 'notice',
+  summary: 'Function wrapped around a column in WHERE (DATE(col) = ..., LOWER(col) = ...)',
+  rationale:
+    'An index stores the column\u2019s values, not DATE(col) or LOWER(col), so a condition on a function of the column cannot use it and reads every row. The same condition can usually be written as a range on the bare column, or served by an index on the expression.',
+  bad: "SELECT id FROM orders WHERE DATE(created_at) = '2024-05-01'",
+  good: "SELECT id FROM orders WHERE created_at >= '2024-05-01' AND created_at < '2024-05-02'",
+  fix: 'Compare the bare column (e.g. a date range instead of DATE(col)), or index the expression.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const {flavor, version} = context.target
+    const [major = 0, minor = 0, patch = 0] = version.split('.').map((n) => Number.parseInt(n, 10) || 0)
+    const functionalIndexes = flavor === 'mysql' && major * 10000 + minor * 100 + patch >= 80013
+    const expressionIndex = functionalIndexes ? 'a functional index on the expression' : 'an indexed generated column holding the expression'
+    const hits: RuleHit[] = []
+    for (const {function: fn, column} of wrappedColumns(tokens)) {
+      const call = `${fn.value}(${column.name})`
+      const tables = blockTables(tokens, tokens.indexOf(fn))
+      const resolved = context.schema ? resolveNear(column, tables, tokens, context.schema) : undefined
+      const hint = `compare ${column.name} itself (e.g. a range instead of ${fn.value}()), or use ${expressionIndex}`
+      if (resolved) {
+        const index = indexesWith(resolved.table, resolved.column.name)[0]
+        if (index) {
+          hits.push({at: fn, level: 'warning', hint, message: `${call} in WHERE hides ${resolved.table.name}.${resolved.column.name} from its index ${index.name}: every row is read`})
+          continue
+        }
+        hits.push({at: fn, hint, message: `${call} in WHERE: ${resolved.table.name}.${resolved.column.name} has no index today, but an index on it would not help this condition either`})
+        continue
+      }
+      hits.push({at: fn, hint, message: `${call} in WHERE: an index on ${describeColumn(column, tables)} cannot be used for this condition`})
+    }
+    return hits
+  },
+}
+
+const nullComparison: Rule = {
+  id: 'query-null-comparison',
+  family: 'query',
+  level: 'warning',
+  summary: '= NULL / <> NULL is never true; use IS NULL / IS NOT NULL',
+  rationale:
+    'Any comparison with NULL yields NULL (unknown), which WHERE treats as false: col = NULL matches no row and col <> NULL matches no row either. The statement runs without error and silently selects, updates or deletes nothing.',
+  bad: 'SELECT id FROM orders WHERE shipped_at = NULL',
+  good: 'SELECT id FROM orders WHERE shipped_at IS NULL',
+  fix: 'Write col IS NULL or col IS NOT NULL (or the NULL-safe <=> when comparing two expressions).',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const hits: RuleHit[] = []
+    for (const {operator, left, right} of conditionComparisons(tokens)) {
+      if (!['=', '<>', '!='].includes(operator.text) || operator.type !== 'operator') continue
+      if (left.kind !== 'null' && right.kind !== 'null') continue
+      const other = left.kind === 'null' ? right : left
+      const subject = other.kind === 'column' ? other.ref.name : other.kind === 'null' ? 'NULL' : 'the expression'
+      const instead = operator.text === '=' ? 'IS NULL' : 'IS NOT NULL'
+      hits.push({at: operator, message: `${subject} ${operator.text} NULL is never true: write ${subject === 'the expression' ? '... ' : `${subject} `}${instead}`})
+    }
+    return hits
+  },
+}
+
+const largeOffset: Rule = {
+  id: 'query-large-offset',
+  family: 'query',
+  level: 'notice',
+  summary: `LIMIT with a large OFFSET (over ${LARGE_OFFSET.toLocaleString('en-US')}) reads and discards all skipped rows`,
+  rationale:
+    'LIMIT 100 OFFSET 500000 makes the server produce 500,100 rows and throw 500,000 away, so every later page is slower than the one before. Deep pagination like this is a common cause of slow-log entries on otherwise indexed queries.',
+  bad: 'SELECT id, title FROM articles ORDER BY id LIMIT 50 OFFSET 200000',
+  good: 'SELECT id, title FROM articles WHERE id > 200000 ORDER BY id LIMIT 50',
+  fix: 'Paginate by key (keyset / seek method): WHERE id > last_seen_id ORDER BY id LIMIT n.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens) return []
+    const hits: RuleHit[] = []
+    for (let i = 0; i < tokens.length; i++) {
+      if (!isWord(tokens[i], 'LIMIT')) continue
+      let offset: Token | undefined
+      if (tokens[i + 2]?.text === ',' && tokens[i + 1]?.type === 'number') offset = tokens[i + 1]
+      else if (isWord(tokens[i + 2], 'OFFSET')) offset = tokens[i + 3]
+      if (offset?.type !== 'number' || !(Number(offset.text) > LARGE_OFFSET)) continue
+      const tables = blockTables(tokens, i)
+      hits.push({at: offset, message: `OFFSET ${offset.text}${tables.length > 0 ? ` on ${tableList(tables)}` : ''} reads and discards ${Number(offset.text).toLocaleString('en-US')} rows per call`})
+    }
+    return hits
+  },
+}
+
+const AGGREGATES = new Set(['COUNT', 'SUM', 'MIN', 'MAX', 'AVG', 'GROUP_CONCAT', 'JSON_ARRAYAGG', 'JSON_OBJECTAGG', 'BIT_AND', 'BIT_OR', 'BIT_XOR', 'STD', 'STDDEV', 'VARIANCE'])
+
+const unboundedSelect: Rule = {
+  id: 'query-unbounded-select',
+  family: 'query',
+  level: 'warning',
+  needsSchema: true,
+  summary: 'SELECT without WHERE or LIMIT on a big table',
+  rationale:
+    'A SELECT with neither WHERE nor LIMIT on a table of millions of rows reads the whole table, floods the buffer pool with cold pages and ships every row to the client, which may run out of memory. In a script it usually means a forgotten condition.',
+  bad: 'SELECT id, status FROM events',
+  good: 'SELECT id, status FROM events WHERE id > 1000 ORDER BY id LIMIT 1000',
+  fix: 'Add the WHERE clause you meant, or page through the table by key with LIMIT.',
+  check(context) {
+    const tokens = queryTokens(context)
+    if (!tokens || !context.schema) return []
+    const main = mainStatement(tokens)
+    if (main.kind !== 'SELECT' || hasTopLevel(main.tokens, 'WHERE', 'LIMIT')) return []
+    const items = selectList(main.tokens, 0).items
+    // SELECT COUNT(*) FROM t returns one row; its cost is another question.
+    if (!hasTopLevel(main.tokens, 'GROUP') && items.length > 0 && items.every((item) => item[0]?.type === 'word' && AGGREGATES.has(item[0].value) && item[1]?.text === '(')) return []
+    let biggest: {ref: TableRef; rows: number} | undefined
+    for (const ref of tableReferences(main.tokens, {nested: false})) {
+      const rows = context.schema.table(ref.name, ref.schema)?.stats?.rows
+      if (rows !== undefined && rows > context.thresholds.bigTableRows && rows > (biggest?.rows ?? 0)) biggest = {ref, rows}
+    }
+    if (!biggest) return []
+    return [{at: biggest.ref.at, message: `SELECT from ${biggest.ref.name} (~${biggest.rows.toLocaleString('en-US')} rows) has neither WHERE nor LIMIT: it reads and returns the whole table`}]
+  },
+}
+
+export const rules: Rule[] = [selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect]
