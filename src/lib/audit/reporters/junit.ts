@@ -1,0 +1,52 @@
+import type {AuditReport, Finding} from '../types.ts'
+import {countsAsFailure, groupByFile, plural, withHint} from './findings.ts'
+import {escapeXml, XML_DECLARATION} from './xml.ts'
+
+const CLASSNAME = 'dbakit.audit'
+
+/**
+ * One test suite per file, holding one test case for the file: a file passes or fails as a whole,
+ * and `failures` counts failed test cases (JUnit's meaning), while each finding at or above
+ * --fail-on gets its own <failure> so CI shows them all. Findings below --fail-on go to
+ * <system-out>; suppressed findings are left out.
+ *
+ * The report lists findings, not files, so a file without findings has no suite of its own. A
+ * run with no findings at all still gets one passing test case, because CI systems treat an
+ * empty JUnit file as "no tests ran".
+ */
+export function renderJunit(report: AuditReport): string {
+  const shown = report.findings.filter((finding) => !finding.suppressed)
+  const files = groupByFile(shown)
+  const suites =
+    files.length > 0
+      ? files.map(([file, findings]) => renderSuite(file, findings, report.failOn))
+      : [renderSuite(`${plural(report.summary.files, 'file')}, ${plural(report.summary.statements, 'statement')}`, [], report.failOn)]
+  const failed = files.filter(([, findings]) => findings.some((finding) => countsAsFailure(finding, report.failOn))).length
+  const tests = Math.max(files.length, 1)
+  return [
+    XML_DECLARATION,
+    `<testsuites name="dbakit audit" tests="${tests}" failures="${failed}" errors="0">`,
+    ...suites,
+    '</testsuites>',
+  ].join('\n')
+}
+
+function renderSuite(name: string, findings: Finding[], failOn: AuditReport['failOn']): string {
+  const failures = findings.filter((finding) => countsAsFailure(finding, failOn))
+  const others = findings.filter((finding) => !countsAsFailure(finding, failOn))
+  const attribute = escapeXml(name, 'attribute')
+  const lines = [
+    `  <testsuite name="${attribute}" tests="1" failures="${failures.length > 0 ? 1 : 0}" errors="0" skipped="0">`,
+    `    <testcase name="${attribute}" classname="${CLASSNAME}">`,
+  ]
+  for (const finding of failures) {
+    const body = `${finding.line}:${finding.column}  ${withHint(finding)}`
+    lines.push(`      <failure type="${escapeXml(finding.rule, 'attribute')}" message="${escapeXml(finding.message, 'attribute')}">${escapeXml(body, 'text')}</failure>`)
+  }
+  if (others.length > 0) {
+    const body = others.map((finding) => `${finding.line}:${finding.column}  ${finding.level}  [${finding.rule}]  ${withHint(finding)}`).join('\n')
+    lines.push(`      <system-out>${escapeXml(body, 'text')}</system-out>`)
+  }
+  lines.push('    </testcase>', '  </testsuite>')
+  return lines.join('\n')
+}

@@ -1,0 +1,64 @@
+import {createStyler, type StyleName, type Styler} from '../../core/style.ts'
+import type {AuditReport, Finding, Level} from '../types.ts'
+import {describeEmptyInput, describeSummary, groupByFile} from './findings.ts'
+
+export type SourceLines = (file: string, line: number) => string | undefined
+
+export interface TextOptions {
+  color: boolean
+  sourceLines?: SourceLines
+}
+
+const LEVEL_STYLE: Record<Level, StyleName> = {error: 'red', warning: 'yellow', notice: 'cyan'}
+const LEVEL_WIDTH = Math.max(...Object.keys(LEVEL_STYLE).map((level) => level.length))
+const DETAIL_INDENT = '    '
+
+export function renderText(report: AuditReport, options: TextOptions): string {
+  const style = createStyler(options.color)
+  if (report.summary.statements === 0 && report.findings.length === 0) return describeEmptyInput(report.summary)
+
+  const blocks = groupByFile(report.findings).map(([file, findings]) => {
+    const locationWidth = Math.max(...findings.map((finding) => location(finding).length))
+    const lines = [style('bold', file)]
+    for (const finding of findings) lines.push(...renderFinding(finding, locationWidth, style, options.sourceLines))
+    return lines.join('\n')
+  })
+  const noFindings = report.findings.length === 0
+  const summary = describeSummary(report.summary, (level, text) => style(LEVEL_STYLE[level], text))
+  blocks.push(noFindings ? style('green', summary) : summary)
+  return blocks.join('\n\n')
+}
+
+const location = (finding: Finding): string => `${finding.line}:${finding.column}`
+
+function renderFinding(finding: Finding, locationWidth: number, style: Styler, sourceLines: SourceLines | undefined): string[] {
+  const head = `  ${location(finding).padEnd(locationWidth)}  `
+  const level = finding.level.padEnd(LEVEL_WIDTH)
+  // A multi-line message keeps its later lines under its first, not under the location column.
+  const message = finding.message.replaceAll(/\r?\n/g, `\n${' '.repeat(head.length + LEVEL_WIDTH + 2)}`)
+  const rule = `[${finding.rule}]`
+
+  if (finding.suppressed) {
+    return [style('dim', `${head}${level}  ${message}  ${rule}  (suppressed: ${finding.suppressed.reason})`)]
+  }
+
+  const lines = [`${style('dim', head)}${style(LEVEL_STYLE[finding.level], level)}  ${message}  ${style('dim', rule)}`]
+  const source = (finding.source ?? sourceLines?.(finding.file, finding.line))?.replace(/\r?\n$/, '')
+  if (source !== undefined) {
+    lines.push(`${DETAIL_INDENT}${source}`)
+    lines.push(`${DETAIL_INDENT}${caretPadding(source, finding.column)}${style(LEVEL_STYLE[finding.level], '^')}`)
+  }
+  if (finding.hint) lines.push(`${DETAIL_INDENT}${style('dim', 'hint:')} ${finding.hint}`)
+  return lines
+}
+
+/**
+ * Columns count UTF-16 code units (as the lexer does). Tabs are copied rather than turned into
+ * spaces so the caret lands under the same character whatever the terminal's tab width, and a
+ * character outside the BMP takes one space, as it takes one cell on screen.
+ */
+function caretPadding(source: string, column: number): string {
+  let padding = ''
+  for (const character of source.slice(0, Math.max(0, column - 1))) padding += character === '\t' ? '\t' : ' '
+  return padding
+}
