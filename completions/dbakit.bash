@@ -2,16 +2,51 @@
 _dbakit() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "autocomplete profile" -- "$cur")); return
+    COMPREPLY=($(compgen -W "audit autocomplete profile" -- "$cur")); return
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
+      audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
     esac
   fi
   local id=${COMP_WORDS[1]}
-  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "profile" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
+  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit profile" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
   case "$id" in
+    "audit")
+      case "$prev" in
+        --baseline) COMPREPLY=(); return ;;
+        --changed-since) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --fail-on) COMPREPLY=($(compgen -W "error warning notice never" -- "$cur")); return ;;
+        --flavor) COMPREPLY=($(compgen -W "mysql mariadb" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "text json sarif junit github checkstyle" -- "$cur")); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --schema) COMPREPLY=(); return ;;
+        --server-version) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+        --write-baseline) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--baseline --changed-since --color --connect-timeout --fail-on --flavor --format --json --offline-fallback --password-stdin --profile -p --schema --server-version --url --verbose --write-baseline" -- "$cur")) ;;
+    "audit explain")
+      case "$prev" in
+
+      esac
+      COMPREPLY=($(compgen -W "--color --json --verbose" -- "$cur")) ;;
+    "audit rules")
+      case "$prev" in
+        --family) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --family --json --verbose" -- "$cur")) ;;
+    "audit snapshot")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --database) COMPREPLY=(); return ;;
+        --out) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --database --json --out --password-stdin --profile -p --url --verbose" -- "$cur")) ;;
     "autocomplete")
       case "$prev" in
 

@@ -18,6 +18,8 @@ export interface CliOptions {
   /** Written to stdin, then stdin is closed. Without it stdin is empty (a pipe, never a terminal). */
   input?: string
   env?: Record<string, string | undefined>
+  /** Working directory of the CLI (default: this process's). */
+  cwd?: string
   /** Called with the child once it is running, e.g. to send it a signal. */
   onSpawn?: (child: ReturnType<typeof spawn>) => void
 }
@@ -36,7 +38,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   for (const [key, value] of Object.entries(options.env ?? {})) env[key] = value
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runJs, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [runJs, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? {cwd: options.cwd} : {})})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))

@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises'
-import {Document, isMap, LineCounter, parseDocument, type Node} from 'yaml'
+import {Document, isMap, isScalar, LineCounter, parseDocument, type Node} from 'yaml'
 import {usageError} from './errors.ts'
 import {writeFileAtomic} from './files.ts'
 
@@ -50,7 +50,10 @@ export class ConfigFile {
 
   /** 1-based line of the node at `path`, for error messages about a particular key. */
   lineOf(path: ReadonlyArray<string>): number | undefined {
-    const node = this.document.getIn(path, true) as Node | undefined
+    // Point at the key itself: a value may start on a later line (a nested mapping).
+    const parent = path.length <= 1 ? this.document.contents : this.document.getIn(path.slice(0, -1), true)
+    const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && String(item.key.value) === path.at(-1)) : undefined
+    const node = (isScalar(pair?.key) ? pair.key : this.document.getIn(path, true)) as Node | undefined
     const offset = node?.range?.[0]
     return offset === undefined ? undefined : this.lines.linePos(offset).line
   }

@@ -1,0 +1,92 @@
+import {Args, Flags} from '@oclif/core'
+import {appendFile} from 'node:fs/promises'
+import {BaseCommand, serverFlags} from '../../base-command.ts'
+import {ExitCode, usageError} from '../../lib/core/errors.ts'
+import {readAllStdin} from '../../lib/core/prompts.ts'
+import {colorEnabled} from '../../lib/core/style.ts'
+import type {AuditReport} from '../../lib/audit/types.ts'
+
+const FORMATS = ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle'] as const
+
+export default class Audit extends BaseCommand {
+  static override summary = 'Review SQL and migration files before they run: offline, against a schema snapshot, or against a live server.'
+  static override description = `Splits files like the mysql client (DELIMITER included), parses each statement, and runs the rule catalog (\`dbakit audit rules\`). Statements the parser cannot read are still audited by the token rules. Settings come from the nearest .dbakit.yaml above the files: rules (id: error|warning|notice|off), thresholds, ignore (path globs), target (flavor, version), failOn. Suppress one finding inline with \`-- dbakit-ignore RULE-ID: reason\` on the statement or its line; the reason is required and shown in the report.
+
+Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 for unreadable input or bad configuration, 3 when a server given with --profile/--url cannot be reached.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> migrations/',
+    {description: 'CI gate with annotations on the pull request', command: '<%= config.bin %> <%= command.id %> migrations/ --changed-since origin/main --format github --fail-on warning'},
+    {description: 'Schema- and size-aware rules without production credentials', command: '<%= config.bin %> <%= command.id %> V42__add_index.sql --schema schema.json'},
+    {description: 'Against the live schema (read-only, bounded probes)', command: '<%= config.bin %> <%= command.id %> change.sql --profile prod-replica'},
+    {description: 'Adopt on an old codebase: record today\'s findings, fail only on new ones', command: '<%= config.bin %> <%= command.id %> db/ --write-baseline .dbakit-baseline.json && <%= config.bin %> <%= command.id %> db/ --baseline .dbakit-baseline.json'},
+    'cat change.sql | <%= config.bin %> <%= command.id %> - --format sarif > audit.sarif',
+  ]
+  static override args = {files: Args.string({description: 'SQL files, directories (*.sql inside), globs, or - for stdin', ignoreStdin: true})}
+  static override strict = false
+  static override flags = {
+    format: Flags.option({options: FORMATS, summary: 'Output format.', default: 'text', env: 'DBAKIT_FORMAT'})(),
+    'fail-on': Flags.option({options: ['error', 'warning', 'notice', 'never'] as const, summary: 'Exit 1 when a finding is at or above this level (default error, or failOn in .dbakit.yaml).', env: 'DBAKIT_FAIL_ON'})(),
+    flavor: Flags.option({options: ['mysql', 'mariadb'] as const, summary: 'Target server flavor when no server is given.', env: 'DBAKIT_FLAVOR'})(),
+    'server-version': Flags.string({summary: 'Target server version when no server is given, e.g. 8.0.36 or 10.11.', env: 'DBAKIT_SERVER_VERSION'}),
+    schema: Flags.file({summary: 'Schema snapshot made by `dbakit audit snapshot`, for schema- and size-aware rules.', exists: true, exclusive: ['profile', 'url']}),
+    'changed-since': Flags.string({summary: 'Audit only files changed in git since this revision (plus untracked ones).'}),
+    baseline: Flags.file({summary: 'Ignore findings recorded in this baseline file.', exists: true}),
+    'write-baseline': Flags.string({summary: 'Record the current findings in this file (they stop failing when used with --baseline).'}),
+    'offline-fallback': Flags.boolean({summary: 'When the server given with --profile/--url cannot be reached, audit offline instead of exiting 3.'}),
+    ...serverFlags,
+  }
+
+  async run(): Promise<AuditReport> {
+    const {argv, flags} = await this.parse(Audit)
+    const inputs = argv as string[]
+    if (inputs.length === 0) {
+      throw usageError('AUDIT_NO_INPUT', 'no SQL to audit', {hint: 'give files, directories or globs, or - to read stdin (e.g. `dbakit audit migrations/`)'})
+    }
+    if (flags['server-version'] && !/^\d+\.\d+(\.\d+)?$/.test(flags['server-version'])) {
+      throw usageError('VERSION_INVALID', `--server-version ${flags['server-version']} is not a version`, {hint: 'write it like 8.0.36, 8.4 or 10.11'})
+    }
+    if (inputs.includes('-') && flags['password-stdin']) {
+      throw usageError('STDIN_TWICE', 'stdin cannot carry both the SQL (-) and the password (--password-stdin)', {hint: 'name the SQL files, or pass the password in DBAKIT_PASSWORD or a profile'})
+    }
+    const {runAudit, catalog} = await import('../../lib/audit/run.ts')
+    let server
+    if (flags.profile || flags.url) {
+      const {resolveTarget} = await import('../../lib/connect/target.ts')
+      server = await resolveTarget(await this.targetRequest(flags))
+      this.logger.protect(server.password)
+    }
+    const progress = this.progress()
+    const request = {
+      inputs,
+      cwd: process.cwd(),
+      readStdin: readAllStdin,
+      ...(flags['fail-on'] ? {failOn: flags['fail-on']} : {}),
+      ...(flags.flavor ? {flavor: flags.flavor} : {}),
+      ...(flags['server-version'] ? {version: flags['server-version']} : {}),
+      ...(flags['changed-since'] ? {changedSince: flags['changed-since']} : {}),
+      ...(flags.baseline ? {baseline: flags.baseline} : {}),
+      ...(flags['write-baseline'] ? {writeBaseline: flags['write-baseline']} : {}),
+      ...(flags.schema ? {schemaFile: flags.schema} : {}),
+      onProgress: progress.listener,
+    }
+    let report: AuditReport
+    try {
+      report = await runAudit({...request, ...(server ? {server} : {})})
+    } catch (error) {
+      if (!(server && flags['offline-fallback'] && (error as {exitCode?: number}).exitCode === ExitCode.environment)) throw error
+      this.logger.warn(`${(error as Error).message}; auditing offline (--offline-fallback)`)
+      report = await runAudit(request)
+    } finally {
+      progress.stop()
+    }
+
+    if (!this.jsonEnabled()) {
+      const {render} = await import('../../lib/audit/reporters/index.ts')
+      const output = render(flags.format, report, {rules: catalog(), color: colorEnabled(process.stdout), toolVersion: this.config.version})
+      process.stdout.write(output.stdout.endsWith('\n') || output.stdout === '' ? output.stdout : `${output.stdout}\n`)
+      if (output.summaryMarkdown && process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, output.summaryMarkdown)
+    }
+    if (report.failed) process.exitCode = ExitCode.findings
+    return report
+  }
+}

@@ -1,0 +1,284 @@
+import {createHash} from 'node:crypto'
+import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
+import {parseStatement} from '../sql/parser.ts'
+import {splitSql} from '../sql/split.ts'
+import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
+import type {AuditStatement, AuditTarget, FileState, Finding, Level, Rule, RuleContext, RuleHit, SchemaView, Thresholds} from './types.ts'
+
+/** Statement keywords MySQL/MariaDB accept first; text starting with anything else is a syntax error. */
+const STATEMENT_STARTS = new Set(
+  ('ALTER ANALYZE BEGIN BINLOG CACHE CALL CHANGE CHECK CHECKSUM COMMIT CREATE DEALLOCATE DECLARE DELETE DESC DESCRIBE DO DROP EXECUTE EXPLAIN ' +
+    'FLUSH GET GRANT HANDLER HELP IF INSERT INSTALL KILL LOAD LOCK OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPLACE RESET RESIGNAL REVOKE ' +
+    'ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UPDATE USE VALUES WITH XA BACKUP')
+    .split(' '),
+)
+
+/** Findings the engine itself reports; listed in the catalog like any rule. */
+export const ENGINE_RULES: Rule[] = [
+  {
+    id: 'syntax-error',
+    family: 'syntax',
+    level: 'error',
+    summary: 'The statement is not valid SQL for the target server.',
+    rationale: 'A migration with a syntax error stops halfway when it runs, leaving the earlier statements applied and the rest not. dbakit reports it only when it is sure: an unknown first word, or the live server rejecting it.',
+    bad: 'SELEC * FROM orders',
+    good: 'SELECT id FROM orders',
+    fix: 'Correct the statement at the position shown.',
+    check: () => [],
+  },
+  {
+    id: 'suppression-invalid',
+    family: 'syntax',
+    level: 'warning',
+    summary: 'An inline dbakit-ignore comment names an unknown rule or gives no reason.',
+    rationale: 'A suppression without a reason cannot be reviewed later, and one with a misspelled rule id silently suppresses nothing.',
+    bad: '-- dbakit-ignore destructive-drop-tabel\nDROP TABLE t',
+    good: '-- dbakit-ignore destructive-drop-table: archived to cold storage in JIRA-123\nDROP TABLE t',
+    fix: 'Write `-- dbakit-ignore RULE-ID: reason`, with an id from `dbakit audit rules`.',
+    check: () => [],
+  },
+  {
+    id: 'rule-crashed',
+    family: 'syntax',
+    level: 'warning',
+    summary: 'A rule failed on this statement, so the statement was not fully audited.',
+    rationale: 'A silent crash would look like a clean audit. It is reported so the statement gets a human review and the bug gets fixed.',
+    bad: '(any statement a rule cannot handle)',
+    good: '(the same statement once the rule is fixed)',
+    fix: 'Review the statement by hand and report the message to the dbakit maintainers.',
+    check: () => [],
+  },
+]
+
+export interface EngineOptions {
+  target: AuditTarget
+  thresholds: Thresholds
+  rules: Rule[]
+  /** Rule id -> configured level, or 'off'. */
+  levels: Record<string, Level | 'off'>
+  schema?: SchemaView
+}
+
+export interface FileAudit {
+  findings: Finding[]
+  statements: number
+  unparsed: number
+}
+
+const SUPPRESSION = /dbakit-ignore\s+([A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/
+
+export const newFileState = (): FileState => ({createdTables: new Set(), memo: new Map()})
+
+const ROUTINES = new Set(['CREATE PROCEDURE', 'CREATE FUNCTION', 'CREATE TRIGGER', 'CREATE EVENT'])
+
+/**
+ * Audits one file's text: split like the mysql client, lex, parse per statement, run every enabled
+ * rule, apply inline suppressions. Statements inside routine bodies are audited too.
+ */
+export function auditText(file: string, text: string, options: EngineOptions): FileAudit {
+  const lines = text.split(/\r?\n/)
+  const known = new Set(options.rules.map((rule) => rule.id))
+  const state = newFileState()
+  const findings: Finding[] = []
+  let statements = 0
+  let unparsed = 0
+
+  // A trailing `-- dbakit-ignore` on the line where a statement ends belongs to that statement,
+  // though the splitter hands it over as the start of the next chunk.
+  let previous: {findings: Finding[]; endLine: number} | undefined
+
+  const emit = (statement: AuditStatement, rule: Pick<Rule, 'id' | 'level' | 'fix'>, hit: RuleHit, levelOverride?: Level) => {
+    const at = hit.at ?? statement.tokens[0]
+    const line = at?.line ?? statement.line
+    const secrets = passwordLiterals(statement.tokens).filter((token) => token.line === line)
+    return {
+      rule: rule.id,
+      level: levelOverride ?? hit.level ?? rule.level,
+      file,
+      line,
+      column: at?.column ?? statement.column,
+      message: hit.message,
+      hint: hit.hint ?? rule.fix,
+      source: secrets.reduce((text, token) => text.split(token.text).join("'***'"), lines[line - 1] ?? ''),
+      fingerprint: fingerprint(rule.id, file, statement.text),
+    } satisfies Finding
+  }
+
+  const auditStatement = (statement: AuditStatement): Finding[] => {
+    statements++
+    const out: Finding[] = []
+    const first = statement.tokens[0]
+    const parsed = parseStatement(statement.text, options.target.flavor)
+    if (parsed.ok && parsed.ast.length === 1) statement.ast = parsed.ast[0]
+    if (!parsed.ok) {
+      if (first && first.type === 'word' && !STATEMENT_STARTS.has(first.value) && !statement.routine) {
+        const level = options.levels['syntax-error']
+        if (level !== 'off') out.push(emit(statement, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
+        return out
+      }
+      unparsed++
+    }
+    const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
+    for (const rule of options.rules) {
+      const level = options.levels[rule.id]
+      if (level === 'off' || (rule.needsSchema && !options.schema)) continue
+      let hits: RuleHit[]
+      try {
+        hits = rule.check(context)
+      } catch (error) {
+        out.push(emit(statement, ENGINE_RULES[2]!, {message: `rule ${rule.id} failed: ${(error as Error).message}`}))
+        continue
+      }
+      for (const hit of hits) out.push(emit(statement, rule, hit, hit.level ? undefined : level))
+    }
+    return out
+  }
+
+  for (const chunk of splitSql(text)) {
+    if (chunk.kind === 'directive') {
+      if (previous) findings.push(...previous.findings)
+      previous = undefined
+      continue
+    }
+    const allTokens = tokenize(chunk.text, {line: chunk.line, column: chunk.column, offset: chunk.offset})
+    const tokens = significant(allTokens)
+    const suppressions = readSuppressions(allTokens, known)
+    if (previous) {
+      const trailing = suppressions.filter((s) => s.line === previous!.endLine && (tokens[0]?.line ?? Infinity) > s.line)
+      applySuppressions(previous.findings, trailing)
+      findings.push(...previous.findings, ...invalidSuppressions(trailing, file, lines))
+    }
+    if (tokens.length === 0) {
+      previous = undefined
+      continue
+    }
+    const own = suppressions.filter((s) => !(previous && s.line === previous.endLine && s.line < tokens[0]!.line))
+    const statement: AuditStatement = {file, text: chunk.text.slice(tokens[0]!.start - chunk.offset), tokens, allTokens, line: tokens[0]!.line, column: tokens[0]!.column}
+    const statementFindings = auditStatement(statement)
+    for (const inner of routineBody(statement)) statementFindings.push(...auditStatement(inner))
+    applySuppressions(statementFindings, own)
+    findings.push(...invalidSuppressions(own, file, lines))
+    previous = {findings: statementFindings, endLine: tokens[tokens.length - 1]!.line}
+  }
+  if (previous) findings.push(...previous.findings)
+  findings.sort((a, b) => a.line - b.line || a.column - b.column)
+  return {findings, statements, unparsed}
+}
+
+/**
+ * String literals that are passwords (IDENTIFIED BY '...', PASSWORD('...'), MASTER_PASSWORD = '...'),
+ * masked in the source lines reports echo: a finding must not spread a secret into CI logs.
+ */
+function passwordLiterals(tokens: Token[]): Token[] {
+  return tokens.filter((token, index) => {
+    if (token.type !== 'string') return false
+    const before = tokens[index - 1]
+    const twoBefore = tokens[index - 2]
+    if (isWord(before, 'BY') && isWord(twoBefore, 'IDENTIFIED')) return true
+    if (before?.text === '(' && isWord(twoBefore, 'PASSWORD', 'OLD_PASSWORD')) return true
+    return (before?.text === '=' || isWord(before, 'TO')) && isWord(twoBefore, 'PASSWORD', 'MASTER_PASSWORD', 'SOURCE_PASSWORD')
+  })
+}
+
+interface Suppression {
+  rules: string[]
+  reason?: string
+  line: number
+  token: Token
+  unknown: string[]
+}
+
+function readSuppressions(tokens: Token[], known: Set<string>): Suppression[] {
+  const found: Suppression[] = []
+  for (const token of tokens) {
+    if (token.type !== 'comment') continue
+    const match = SUPPRESSION.exec(token.text)
+    if (!match) continue
+    const rules = match[1]!.split(',').map((id) => id.trim())
+    const reason = match[2]?.trim()
+    found.push({rules, ...(reason ? {reason} : {}), line: token.line, token, unknown: rules.filter((id) => !known.has(id))})
+  }
+  return found
+}
+
+function applySuppressions(findings: Finding[], suppressions: Suppression[]): void {
+  for (const suppression of suppressions) {
+    if (!suppression.reason) continue
+    for (const finding of findings) {
+      if (!finding.suppressed && suppression.rules.includes(finding.rule)) finding.suppressed = {reason: suppression.reason}
+    }
+  }
+}
+
+function invalidSuppressions(suppressions: Suppression[], file: string, lines: string[]): Finding[] {
+  return suppressions
+    .filter((s) => !s.reason || s.unknown.length > 0)
+    .map((s) => ({
+      rule: 'suppression-invalid',
+      level: 'warning' as const,
+      file,
+      line: s.line,
+      column: s.token.column,
+      message: !s.reason ? `dbakit-ignore ${s.rules.join(', ')} gives no reason, so it suppresses nothing` : `dbakit-ignore names unknown rule ${s.unknown.join(', ')}`,
+      hint: 'write `-- dbakit-ignore RULE-ID: reason`; `dbakit audit rules` lists the ids',
+      source: lines[s.line - 1] ?? '',
+      fingerprint: fingerprint('suppression-invalid', file, s.token.text),
+    }))
+}
+
+/**
+ * The statements inside a procedure, function, trigger or event body, each located in the file,
+ * with control-flow words (BEGIN, IF ... THEN, WHILE ... DO, labels) stripped from their front.
+ */
+function routineBody(statement: AuditStatement): AuditStatement[] {
+  if (!ROUTINES.has(statementKind(statement.tokens))) return []
+  const tokens = statement.tokens
+  const begin = tokens.findIndex((t) => isWord(t, 'BEGIN', 'DO', 'RETURN', 'FOR'))
+  if (begin < 0) return []
+  const inner: AuditStatement[] = []
+  let piece: Token[] = []
+  const flush = () => {
+    const body = stripControlFlow(piece)
+    piece = []
+    if (body.length === 0 || isWord(body[0], 'DECLARE', 'END', 'RETURN', 'LEAVE', 'ITERATE', 'OPEN', 'CLOSE', 'FETCH')) return
+    const origin = statement.tokens[0]!.start
+    const text = statement.text.slice(body[0]!.start - origin, body[body.length - 1]!.end - origin)
+    inner.push({file: statement.file, text, tokens: body, allTokens: statement.allTokens.filter((t) => t.start >= body[0]!.start && t.end <= body[body.length - 1]!.end), line: body[0]!.line, column: body[0]!.column, routine: statementKind(tokens)})
+  }
+  for (let i = begin + 1; i < tokens.length; i++) {
+    const token = tokens[i]!
+    if (token.text === '(') {
+      const close = matchingParen(tokens, i)
+      piece.push(...tokens.slice(i, close < 0 ? tokens.length : close + 1))
+      i = close < 0 ? tokens.length : close
+    } else if (token.text === ';') flush()
+    else piece.push(token)
+  }
+  flush()
+  return inner
+}
+
+function stripControlFlow(tokens: Token[]): Token[] {
+  let i = 0
+  for (;;) {
+    const t = tokens[i]
+    if (!t) return []
+    if (tokens[i + 1]?.text === ':' && t.type === 'word') i += 2
+    else if (isWord(t, 'BEGIN', 'ELSE', 'LOOP', 'REPEAT', 'DO')) i++
+    else if (isWord(t, 'END')) return []
+    else if (isWord(t, 'IF', 'ELSEIF', 'WHILE', 'WHEN', 'CASE', 'UNTIL')) {
+      const then = tokens.findIndex((x, k) => k > i && isWord(x, 'THEN', 'DO'))
+      if (then < 0) return []
+      i = then + 1
+    } else break
+  }
+  const rest = tokens.slice(i)
+  const until = findWords(rest, ['END'])
+  return until >= 0 && rest.length > 0 && until === rest.length - 1 ? rest.slice(0, until) : rest
+}
+
+/** Stable across edits elsewhere in the file: rule, file, and the statement with whitespace and case folded. */
+function fingerprint(rule: string, file: string, statement: string): string {
+  const normalised = statement.replace(/\s+/g, ' ').trim().toLowerCase()
+  return createHash('sha256').update(`${rule}\0${file}\0${normalised}`).digest('hex').slice(0, 32)
+}

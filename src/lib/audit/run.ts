@@ -1,0 +1,101 @@
+import {readFile} from 'node:fs/promises'
+import {dirname, resolve} from 'node:path'
+import {usageError} from '../core/errors.ts'
+import {writeFileAtomic} from '../core/files.ts'
+import type {ConnectionTarget} from '../connect/target.ts'
+import {findProjectConfig, loadProjectConfig} from './config.ts'
+import {auditText, ENGINE_RULES} from './engine.ts'
+import {collectSources} from './inputs.ts'
+import {ALL_RULES} from './rules/index.ts'
+import {loadSnapshot, schemaView, takeSnapshot, type SchemaSnapshot} from './schema.ts'
+import {LEVEL_RANK, type AuditReport, type AuditTarget, type Finding, type Level, type Rule} from './types.ts'
+import type {SqlFlavor} from '../sql/parser.ts'
+
+export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
+
+export interface AuditRequest {
+  inputs: string[]
+  cwd: string
+  readStdin: () => Promise<string>
+  failOn?: Level | 'never'
+  flavor?: SqlFlavor
+  version?: string
+  changedSince?: string
+  baseline?: string
+  writeBaseline?: string
+  /** Schema snapshot file for schema- and size-aware rules without a server. */
+  schemaFile?: string
+  /** A live server: its schema is read (bounded, read-only) and its flavor/version used. */
+  server?: ConnectionTarget
+  onProgress?: (event: {message: string; done?: number; total?: number}) => void
+}
+
+/** Every rule dbakit knows, in catalog order. */
+export const catalog = (): Rule[] => [...ALL_RULES, ...ENGINE_RULES]
+
+export async function runAudit(request: AuditRequest): Promise<AuditReport> {
+  const rules = catalog()
+  const firstPath = request.inputs.find((input) => input !== '-')
+  const configPath = findProjectConfig(firstPath ? dirname(resolve(request.cwd, firstPath)) : request.cwd)
+  const config = await loadProjectConfig(configPath, new Set(rules.map((rule) => rule.id)))
+
+  let snapshot: SchemaSnapshot | undefined
+  let source: AuditReport['target']['source'] = 'default'
+  if (request.server) {
+    request.onProgress?.({message: `reading the schema of ${request.server.label}`})
+    snapshot = await takeSnapshot(request.server)
+    source = 'server'
+  } else if (request.schemaFile) {
+    snapshot = await loadSnapshot(request.schemaFile)
+    source = 'snapshot'
+  }
+  if (config.target && source === 'default') source = 'config'
+  if ((request.flavor || request.version) && source !== 'server') source = 'flags'
+  const target: AuditTarget = {
+    flavor: (source === 'server' ? snapshot?.server.flavor : undefined) ?? request.flavor ?? snapshot?.server.flavor ?? config.target?.flavor ?? DEFAULT_TARGET.flavor,
+    version: (source === 'server' ? snapshot?.server.version : undefined) ?? request.version ?? snapshot?.server.version ?? config.target?.version ?? (request.flavor === 'mariadb' || config.target?.flavor === 'mariadb' ? '10.11' : DEFAULT_TARGET.version),
+  }
+  const failOn = request.failOn ?? config.failOn ?? 'error'
+
+  const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {})})
+  const baseline = request.baseline ? await readBaseline(request.baseline) : new Set<string>()
+  const findings: Finding[] = []
+  let statements = 0
+  let unparsed = 0
+  let baselined = 0
+  for (const [index, sql] of sources.entries()) {
+    request.onProgress?.({message: `auditing ${sql.name}`, done: index, total: sources.length})
+    const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, ...(snapshot ? {schema: schemaView(snapshot)} : {})})
+    statements += result.statements
+    unparsed += result.unparsed
+    for (const finding of result.findings) {
+      if (baseline.has(finding.fingerprint)) baselined++
+      else findings.push(finding)
+    }
+  }
+  if (request.writeBaseline) {
+    const fingerprints = [...new Set([...findings.filter((f) => !f.suppressed).map((f) => f.fingerprint), ...baseline])].sort()
+    await writeFileAtomic(request.writeBaseline, `${JSON.stringify({format: 'dbakit-audit-baseline', version: 1, fingerprints}, null, 2)}\n`, 0o644)
+  }
+  const counted = findings.filter((finding) => !finding.suppressed)
+  const count = (level: Level) => counted.filter((finding) => finding.level === level).length
+  const failed = failOn !== 'never' && counted.some((finding) => LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn])
+  return {
+    version: 1,
+    target: {...target, source},
+    failOn,
+    findings,
+    summary: {files: sources.length, statements, unparsed, error: count('error'), warning: count('warning'), notice: count('notice'), suppressed: findings.length - counted.length, baselined},
+    failed,
+  }
+}
+
+async function readBaseline(path: string): Promise<Set<string>> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as {format?: string; fingerprints?: unknown}
+    if (parsed.format !== 'dbakit-audit-baseline' || !Array.isArray(parsed.fingerprints)) throw new Error('not a dbakit audit baseline')
+    return new Set(parsed.fingerprints.map(String))
+  } catch (error) {
+    throw usageError('BASELINE_UNREADABLE', `cannot use baseline ${path}: ${(error as Error).message.split('\n')[0]}`, {hint: 'write one with --write-baseline FILE'})
+  }
+}

@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {freshHome, runCli} from '../helpers/cli.ts'
+import {mariadb} from '../helpers/services.ts'
+
+const workspace = (files: Record<string, string | Buffer>) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dbakit-audit-'))
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content)
+  return dir
+}
+const audit = (args: string[], options: {cwd?: string; input?: string; env?: Record<string, string | undefined>} = {}) =>
+  runCli(['audit', ...args], {
+    ...(options.cwd ? {cwd: options.cwd} : {}),
+    ...(options.input === undefined ? {} : {input: options.input}),
+    env: {DBAKIT_HOME: freshHome(), ...options.env},
+  })
+const json = (stdout: string) => JSON.parse(stdout) as {findings: Array<{rule: string; level: string; line: number; column: number; file: string; suppressed?: {reason: string}}>; summary: Record<string, number>; failed: boolean}
+
+describe('dbakit audit (offline)', () => {
+  it('passes a clean migration with exit 0', async () => {
+    const dir = workspace({'ok.sql': 'CREATE TABLE orders (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, total DECIMAL(12,2) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\nUPDATE orders SET total = 0 WHERE id = 42;\n'})
+    const {code, stdout, stderr} = await audit(['ok.sql', '--json'], {cwd: dir})
+    assert.equal(code, 0, stderr)
+    const report = json(stdout)
+    assert.equal(report.summary.statements, 2)
+    assert.equal(report.summary.error, 0)
+  })
+
+  it('fails with exit 1 on an UPDATE without WHERE, pointing at the file, line and column', async () => {
+    const dir = workspace({'bad.sql': 'SELECT 1;\n\n  UPDATE orders SET total = 0;\n'})
+    const {code, stdout} = await audit(['bad.sql', '--json'], {cwd: dir})
+    assert.equal(code, 1)
+    const finding = json(stdout).findings.find((f) => f.rule === 'dml-update-without-where')
+    assert.ok(finding, stdout)
+    assert.equal(finding.level, 'error')
+    assert.match(finding.file, /bad\.sql$/)
+    assert.equal(finding.line, 3)
+    assert.equal(finding.column, 3)
+  })
+
+  it('shows the SQL line under each finding in text output, grouped by file', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM sessions;\n'})
+    const {code, stdout} = await audit(['bad.sql'], {cwd: dir})
+    assert.equal(code, 1)
+    assert.match(stdout, /bad\.sql/)
+    assert.match(stdout, /DELETE FROM sessions/)
+    assert.match(stdout, /1 error/)
+  })
+
+  it('lets --fail-on decide the exit code', async () => {
+    const dir = workspace({'bad.sql': 'UPDATE orders SET total = 0;\n'})
+    assert.equal((await audit(['bad.sql', '--fail-on', 'never'], {cwd: dir})).code, 0)
+    const warningsOnly = workspace({'w.sql': 'SELECT * FROM orders WHERE id = 1;\n'})
+    const lenient = await audit(['w.sql', '--json'], {cwd: warningsOnly})
+    const levels = json(lenient.stdout).findings.map((f) => f.level)
+    assert.ok(levels.length > 0 && !levels.includes('error'), lenient.stdout)
+    assert.equal(lenient.code, 0)
+    assert.equal((await audit(['w.sql', '--fail-on', 'notice'], {cwd: warningsOnly})).code, 1)
+  })
+
+  it('reads SQL from stdin to the end, however slowly it arrives', async () => {
+    const {code, stdout} = await audit(['-', '--json'], {input: 'SELECT 1;\nDELETE FROM t;\n'})
+    assert.equal(code, 1)
+    const report = json(stdout)
+    assert.equal(report.summary.statements, 2)
+    assert.equal(report.findings[0]?.line, 2)
+  })
+
+  it('says so when there is nothing to audit, and exits 0', async () => {
+    const dir = workspace({'empty.sql': '-- nothing yet\n'})
+    const {code, stdout} = await audit(['empty.sql'], {cwd: dir})
+    assert.equal(code, 0)
+    assert.match(stdout, /no SQL statements found/i)
+  })
+
+  it('refuses unreadable, missing and binary input with exit 2 naming the file', async () => {
+    const dir = workspace({'secret.sql': 'SELECT 1;', 'dump.sql': Buffer.from([0x1f, 0x8b, 0x00, 0x01])})
+    chmodSync(join(dir, 'secret.sql'), 0o000)
+    const missing = await audit(['nope.sql'], {cwd: dir})
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /nope\.sql/)
+    const binary = await audit(['dump.sql'], {cwd: dir})
+    assert.equal(binary.code, 2)
+    assert.match(binary.stderr, /dump\.sql is not a text file/)
+    if (process.getuid?.() !== 0) {
+      const unreadable = await audit(['secret.sql'], {cwd: dir})
+      assert.equal(unreadable.code, 2)
+      assert.match(unreadable.stderr, /secret\.sql/)
+    }
+  })
+
+  it('audits statements inside a procedure body at their own lines', async () => {
+    const dir = workspace({'proc.sql': 'DELIMITER $$\nCREATE PROCEDURE purge()\nBEGIN\n  -- DELETE FROM comments_only;\n  DELETE FROM audit_log;\nEND$$\nDELIMITER ;\n'})
+    const {stdout} = await audit(['proc.sql', '--json'], {cwd: dir})
+    const finding = json(stdout).findings.find((f) => f.rule === 'dml-delete-without-where')
+    assert.ok(finding, stdout)
+    assert.equal(finding.line, 5)
+  })
+
+  it('reports a real syntax error with its position and still audits the rest', async () => {
+    const dir = workspace({'typo.sql': 'SELEC * FROM t;\nUPDATE t SET a = 1;\n'})
+    const {code, stdout} = await audit(['typo.sql', '--json'], {cwd: dir})
+    assert.equal(code, 1)
+    const rules = json(stdout).findings.map((f) => `${f.rule}@${f.line}`)
+    assert.ok(rules.includes('syntax-error@1'), rules.join(' '))
+    assert.ok(rules.includes('dml-update-without-where@2'), rules.join(' '))
+  })
+
+  it('does not call valid SQL the parser cannot read a syntax error', async () => {
+    const dir = workspace({'valid.sql': "GRANT ALL PRIVILEGES ON shop.* TO 'app'@'10.0.0.1';\nALTER TABLE t ADD COLUMN c INT INVISIBLE;\n"})
+    const {stdout} = await audit(['valid.sql', '--json'], {cwd: dir})
+    const report = json(stdout)
+    assert.ok(!report.findings.some((f) => f.rule === 'syntax-error'), stdout)
+    assert.ok((report.summary.unparsed ?? 0) >= 1)
+  })
+
+  it('honours inline suppressions that give a reason, and flags those that do not', async () => {
+    const dir = workspace({
+      'sup.sql': '-- dbakit-ignore dml-delete-without-where: table is emptied nightly by design\nDELETE FROM scratch;\nDELETE FROM other; -- dbakit-ignore dml-delete-without-where\n',
+    })
+    const {code, stdout} = await audit(['sup.sql', '--json'], {cwd: dir})
+    const report = json(stdout)
+    const deletes = report.findings.filter((f) => f.rule === 'dml-delete-without-where')
+    assert.equal(deletes.length, 2)
+    assert.equal(deletes[0]!.suppressed?.reason, 'table is emptied nightly by design')
+    assert.equal(deletes[1]!.suppressed, undefined)
+    assert.ok(report.findings.some((f) => f.rule === 'suppression-invalid' && f.line === 3))
+    assert.equal(code, 1)
+    assert.equal(report.summary.suppressed, 1)
+  })
+
+  it('takes rule levels from .dbakit.yaml and rejects unknown keys with exit 2', async () => {
+    const dir = workspace({'bad.sql': 'UPDATE orders SET total = 0;\n', '.dbakit.yaml': 'rules:\n  dml-update-without-where: off\n'})
+    assert.equal((await audit(['bad.sql'], {cwd: dir})).code, 0)
+    writeFileSync(join(dir, '.dbakit.yaml'), 'rules:\n  dml-update-without-where: off\nthreshold:\n  bigTableRows: 10\n')
+    const broken = await audit(['bad.sql'], {cwd: dir})
+    assert.equal(broken.code, 2)
+    assert.match(broken.stderr, /\.dbakit\.yaml:3: threshold: unknown key/)
+    assert.match(broken.stderr, /did you mean "thresholds"/)
+  })
+
+  it('fails only on new findings once a baseline is recorded', async () => {
+    const dir = workspace({'old.sql': 'UPDATE legacy SET flag = 1;\n'})
+    const baseline = join(dir, 'baseline.json')
+    assert.equal((await audit(['old.sql', '--write-baseline', baseline], {cwd: dir})).code, 1)
+    const again = await audit(['old.sql', '--baseline', baseline, '--json'], {cwd: dir})
+    assert.equal(again.code, 0)
+    assert.equal(json(again.stdout).summary.baselined, 1)
+    writeFileSync(join(dir, 'old.sql'), 'UPDATE legacy SET flag = 1;\nDELETE FROM legacy;\n')
+    assert.equal((await audit(['old.sql', '--baseline', baseline], {cwd: dir})).code, 1)
+  })
+
+  it('audits only the files changed since a git revision', async () => {
+    const dir = workspace({'old.sql': 'DELETE FROM a;\n'})
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {cwd: dir})
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-qm', 'one')
+    writeFileSync(join(dir, 'new.sql'), 'SELECT 1;\n')
+    const {code, stdout} = await audit(['.', '--changed-since', 'HEAD', '--json'], {cwd: dir})
+    assert.equal(code, 0, stdout)
+    assert.equal(json(stdout).summary.files, 1)
+  })
+
+  it('writes SARIF that names the rules it reports', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
+    const {code, stdout} = await audit(['bad.sql', '--format', 'sarif'], {cwd: dir})
+    assert.equal(code, 1)
+    const sarif = JSON.parse(stdout)
+    assert.equal(sarif.version, '2.1.0')
+    assert.ok(sarif.runs[0].results.some((r: {ruleId: string}) => r.ruleId === 'dml-delete-without-where'))
+  })
+
+  it('lists the catalog and explains a rule', async () => {
+    const listed = await runCli(['audit', 'rules', '--json'])
+    assert.equal(listed.code, 0)
+    const ids = (JSON.parse(listed.stdout).rules as Array<{id: string}>).map((r) => r.id)
+    assert.ok(ids.length >= 60, `only ${ids.length} rules`)
+    assert.equal(new Set(ids).size, ids.length)
+    const explained = await runCli(['audit', 'explain', 'dml-update-without-where'])
+    assert.equal(explained.code, 0)
+    assert.match(explained.stdout, /Bad:[\s\S]*Good:[\s\S]*Fix:/)
+    const typo = await runCli(['audit', 'explain', 'dml-update-without-wher'])
+    assert.equal(typo.code, 2)
+    assert.match(typo.stderr, /did you mean dml-update-without-where/)
+  })
+})
+
+describe('dbakit audit against MariaDB', () => {
+  const database = `dbakit_audit_${process.pid}`
+  const sql = (statement: string) =>
+    execFileSync('mariadb', ['--no-defaults', '-h127.0.0.1', `-P${new URL(mariadb.primaryUrl.replace('mysql:', 'http:')).port}`, '-udbakit', '-e', statement], {env: {...process.env, MYSQL_PWD: mariadb.password}})
+  before(() => {
+    sql(`CREATE DATABASE ${database}; CREATE TABLE ${database}.events (id BIGINT PRIMARY KEY, kind VARCHAR(20), KEY kind_idx (kind)) ENGINE=InnoDB; INSERT INTO ${database}.events SELECT seq, 'k' FROM ${database}.seq_1_to_5000; ANALYZE TABLE ${database}.events;`)
+  })
+  after(() => sql(`DROP DATABASE IF EXISTS ${database}`))
+  const url = () => `${mariadb.primaryUrl}/${database}`
+
+  it('uses the live schema and the server\'s flavor and version', async () => {
+    const dir = workspace({'change.sql': 'ALTER TABLE events MODIFY kind VARCHAR(10);\n', '.dbakit.yaml': 'thresholds:\n  bigTableRows: 1000\n'})
+    const {code, stdout, stderr} = await audit([join(dir, 'change.sql'), '--url', url(), '--json'], {env: {DBAKIT_PASSWORD: mariadb.password}})
+    assert.ok(code === 0 || code === 1, stderr)
+    const report = JSON.parse(stdout)
+    assert.equal(report.target.source, 'server')
+    assert.equal(report.target.flavor, 'mariadb')
+    assert.ok(report.findings.length > 0, stdout)
+  })
+
+  it('snapshots the schema so CI gets the same size-aware findings offline', async () => {
+    const dir = workspace({'change.sql': 'ALTER TABLE events MODIFY kind VARCHAR(10);\n', '.dbakit.yaml': 'thresholds:\n  bigTableRows: 1000\n'})
+    const snapshot = join(dir, 'schema.json')
+    const made = await runCli(['audit', 'snapshot', '--url', url(), '--out', snapshot], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}})
+    assert.equal(made.code, 0, made.stderr)
+    const saved = JSON.parse(readFileSync(snapshot, 'utf8'))
+    assert.equal(saved.tables[0].name, 'events')
+    assert.ok(saved.tables[0].stats.rows > 1000)
+    assert.ok(!readFileSync(snapshot, 'utf8').includes(mariadb.password))
+    const live = await audit([join(dir, 'change.sql'), '--url', url(), '--json'], {env: {DBAKIT_PASSWORD: mariadb.password}})
+    const offline = await audit([join(dir, 'change.sql'), '--schema', snapshot, '--json'])
+    assert.deepEqual(
+      json(offline.stdout).findings.map((f) => f.rule),
+      json(live.stdout).findings.map((f) => f.rule),
+    )
+  })
+
+  it('exits 3 when the server does not answer, or audits offline with --offline-fallback', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
+    const refused = await audit([join(dir, 'bad.sql'), '--url', 'mysql://dbakit@127.0.0.1:1/x'])
+    assert.equal(refused.code, 3)
+    const fallback = await audit([join(dir, 'bad.sql'), '--url', 'mysql://dbakit@127.0.0.1:1/x', '--offline-fallback'])
+    assert.equal(fallback.code, 1)
+    assert.match(fallback.stderr, /auditing offline/)
+  })
+})
