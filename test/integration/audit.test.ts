@@ -227,6 +227,21 @@ describe('dbakit audit against MariaDB', () => {
     )
   })
 
+  it('asks the server about statements the parser rejects: real syntax errors are reported, parser gaps are not', async () => {
+    const dir = workspace({'mixed.sql': "SELECT 1;\nALTER TABLE events ADD COLUMN note INT INVISIBLE;\nUPDATE events\n  SET kind = WHERE id = 1;\n"})
+    const offline = json((await audit([join(dir, 'mixed.sql'), '--json'])).stdout)
+    assert.ok(!offline.findings.some((f) => f.rule === 'syntax-error'), 'offline, a statement that merely fails to parse is not called a syntax error')
+    assert.equal(offline.summary.unparsed, 2)
+    const live = await audit([join(dir, 'mixed.sql'), '--url', url(), '--json'], {env: {DBAKIT_PASSWORD: mariadb.password}})
+    const errors = json(live.stdout).findings.filter((f) => f.rule === 'syntax-error')
+    assert.deepEqual(
+      errors.map((f) => f.line),
+      [4],
+      live.stdout,
+    )
+    assert.equal(live.code, 1)
+  })
+
   it('exits 3 when the server does not answer, or audits offline with --offline-fallback', async () => {
     const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
     const refused = await audit([join(dir, 'bad.sql'), '--url', 'mysql://dbakit@127.0.0.1:1/x'])

@@ -1,6 +1,5 @@
 import {createHash} from 'node:crypto'
 import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
-import {parseStatement} from '../sql/parser.ts'
 import {splitSql} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
 import type {AuditStatement, AuditTarget, FileState, Finding, Level, Rule, RuleContext, RuleHit, SchemaView, Thresholds} from './types.ts'
@@ -62,7 +61,12 @@ export interface EngineOptions {
 export interface FileAudit {
   findings: Finding[]
   statements: number
-  unparsed: number
+}
+
+/** True when the text begins with a word MySQL/MariaDB accept at the start of a statement. */
+export function startsLikeStatement(tokens: Token[]): boolean {
+  const first = tokens[0]
+  return first !== undefined && first.type === 'word' && STATEMENT_STARTS.has(first.value)
 }
 
 const SUPPRESSION = /dbakit-ignore\s+([A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/
@@ -72,8 +76,9 @@ export const newFileState = (): FileState => ({createdTables: new Set(), memo: n
 const ROUTINES = new Set(['CREATE PROCEDURE', 'CREATE FUNCTION', 'CREATE TRIGGER', 'CREATE EVENT'])
 
 /**
- * Audits one file's text: split like the mysql client, lex, parse per statement, run every enabled
- * rule, apply inline suppressions. Statements inside routine bodies are audited too.
+ * Audits one file's text: split like the mysql client, lex, run every enabled rule, apply inline
+ * suppressions. Statements inside routine bodies are audited too. Parsing is not needed here (rules
+ * read tokens); run.ts validates statements with the parser in worker threads at the same time.
  */
 export function auditText(file: string, text: string, options: EngineOptions): FileAudit {
   const lines = text.split(/\r?\n/)
@@ -81,7 +86,6 @@ export function auditText(file: string, text: string, options: EngineOptions): F
   const state = newFileState()
   const findings: Finding[] = []
   let statements = 0
-  let unparsed = 0
 
   // A trailing `-- dbakit-ignore` on the line where a statement ends belongs to that statement,
   // though the splitter hands it over as the start of the next chunk.
@@ -108,15 +112,10 @@ export function auditText(file: string, text: string, options: EngineOptions): F
     statements++
     const out: Finding[] = []
     const first = statement.tokens[0]
-    const parsed = parseStatement(statement.text, options.target.flavor)
-    if (parsed.ok && parsed.ast.length === 1) statement.ast = parsed.ast[0]
-    if (!parsed.ok) {
-      if (first && first.type === 'word' && !STATEMENT_STARTS.has(first.value) && !statement.routine) {
-        const level = options.levels['syntax-error']
-        if (level !== 'off') out.push(emit(statement, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
-        return out
-      }
-      unparsed++
+    if (first && !statement.routine && !startsLikeStatement(statement.tokens)) {
+      const level = options.levels['syntax-error']
+      if (level !== 'off') out.push(emit(statement, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
+      return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
     for (const rule of options.rules) {
@@ -162,7 +161,7 @@ export function auditText(file: string, text: string, options: EngineOptions): F
   }
   if (previous) findings.push(...previous.findings)
   findings.sort((a, b) => a.line - b.line || a.column - b.column)
-  return {findings, statements, unparsed}
+  return {findings, statements}
 }
 
 /**
@@ -278,7 +277,7 @@ function stripControlFlow(tokens: Token[]): Token[] {
 }
 
 /** Stable across edits elsewhere in the file: rule, file, and the statement with whitespace and case folded. */
-function fingerprint(rule: string, file: string, statement: string): string {
+export function fingerprint(rule: string, file: string, statement: string): string {
   const normalised = statement.replace(/\s+/g, ' ').trim().toLowerCase()
   return createHash('sha256').update(`${rule}\0${file}\0${normalised}`).digest('hex').slice(0, 32)
 }

@@ -4,12 +4,15 @@ import {usageError} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {findProjectConfig, loadProjectConfig} from './config.ts'
-import {auditText, ENGINE_RULES} from './engine.ts'
+import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
 import {collectSources} from './inputs.ts'
 import {ALL_RULES} from './rules/index.ts'
 import {loadSnapshot, schemaView, takeSnapshot, type SchemaSnapshot} from './schema.ts'
 import {LEVEL_RANK, type AuditReport, type AuditTarget, type Finding, type Level, type Rule} from './types.ts'
-import type {SqlFlavor} from '../sql/parser.ts'
+import {significant, tokenize} from '../sql/lexer.ts'
+import type {ParseVerdict, SqlFlavor} from '../sql/parser.ts'
+import {splitSql, type SqlChunk} from '../sql/split.ts'
+import {validateStatements} from '../sql/validate.ts'
 
 export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
 
@@ -59,18 +62,31 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
 
   const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {})})
   const baseline = request.baseline ? await readBaseline(request.baseline) : new Set<string>()
+  // The parser only decides which statements it can vouch for; it runs on worker threads while this
+  // thread lexes and applies the rules, which read tokens.
+  const statementsByFile = sources.map((sql) => [...splitSql(sql.text)].filter((chunk) => chunk.kind === 'statement'))
+  const verdicts = validateStatements(statementsByFile.flat().map((chunk) => chunk.text), target.flavor)
   const findings: Finding[] = []
   let statements = 0
-  let unparsed = 0
-  let baselined = 0
   for (const [index, sql] of sources.entries()) {
     request.onProgress?.({message: `auditing ${sql.name}`, done: index, total: sources.length})
     const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, ...(snapshot ? {schema: schemaView(snapshot)} : {})})
     statements += result.statements
-    unparsed += result.unparsed
-    for (const finding of result.findings) {
-      if (baseline.has(finding.fingerprint)) baselined++
-      else findings.push(finding)
+    findings.push(...result.findings)
+  }
+  const rejected = unparsedStatements(sources.map((sql) => sql.name), statementsByFile, await verdicts)
+  if (request.server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
+    request.onProgress?.({message: `asking ${request.server.label} about ${rejected.length} statements the parser could not read`})
+    const {confirmSyntaxErrors} = await import('./confirm.ts')
+    findings.push(...(await confirmSyntaxErrors(request.server, rejected, sources)))
+    findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
+  }
+  const unparsed = rejected.length
+  let baselined = 0
+  for (let index = findings.length - 1; index >= 0; index--) {
+    if (baseline.has(findings[index]!.fingerprint)) {
+      findings.splice(index, 1)
+      baselined++
     }
   }
   if (request.writeBaseline) {
@@ -88,6 +104,25 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
     summary: {files: sources.length, statements, unparsed, error: count('error'), warning: count('warning'), notice: count('notice'), suppressed: findings.length - counted.length, baselined},
     failed,
   }
+}
+
+export interface RejectedStatement {
+  file: string
+  chunk: SqlChunk
+  verdict: Extract<ParseVerdict, {ok: false}>
+}
+
+/** Statements the parser rejected that start like real statements (the rest are syntax errors already). */
+function unparsedStatements(files: string[], chunks: SqlChunk[][], verdicts: ParseVerdict[]): RejectedStatement[] {
+  const rejected: RejectedStatement[] = []
+  let index = 0
+  for (const [fileIndex, fileChunks] of chunks.entries()) {
+    for (const chunk of fileChunks) {
+      const verdict = verdicts[index++]
+      if (verdict && !verdict.ok && startsLikeStatement(significant(tokenize(chunk.text)))) rejected.push({file: files[fileIndex]!, chunk, verdict})
+    }
+  }
+  return rejected
 }
 
 async function readBaseline(path: string): Promise<Set<string>> {

@@ -1,5 +1,5 @@
 import type {Token} from '../sql/lexer.ts'
-import type {Ast, SqlFlavor} from '../sql/parser.ts'
+import type {SqlFlavor} from '../sql/parser.ts'
 
 export type Level = 'error' | 'warning' | 'notice'
 export const LEVELS: readonly Level[] = ['error', 'warning', 'notice']
@@ -8,7 +8,10 @@ export const LEVEL_RANK: Record<Level, number> = {notice: 1, warning: 2, error: 
 
 export type RuleFamily = 'destructive' | 'locking' | 'design' | 'dml' | 'query' | 'security' | 'syntax'
 
-/** One statement as the rules see it, located in its file. */
+/**
+ * One statement as the rules see it, located in its file. Rules read tokens, never an AST: the
+ * parser rejects too much valid MySQL/MariaDB for a rule to depend on it.
+ */
 export interface AuditStatement {
   file: string
   /** Statement text without its delimiter. */
@@ -19,8 +22,6 @@ export interface AuditStatement {
   allTokens: Token[]
   line: number
   column: number
-  /** Parsed form when node-sql-parser understood the statement, else undefined. */
-  ast?: Ast
   /** Set for statements inside a procedure, function, trigger or event body. */
   routine?: string
 }

@@ -1,7 +1,7 @@
 import {compareVersions} from '../connect/capabilities.ts'
 import {isWord, significant, tokenize, type Token} from './lexer.ts'
 import type {SqlFlavor} from './parser.ts'
-import {matchingParen, readQualifiedName, splitTopLevel, type QualifiedName} from './tokens.ts'
+import {matchingParen, memoizedByTokens, readQualifiedName, splitTopLevel, type QualifiedName} from './tokens.ts'
 
 /**
  * Reads DDL from tokens (ALTER TABLE clauses, column and index definitions, CREATE TABLE) and tells
@@ -929,7 +929,7 @@ function readOptimize(tokens: Token[]): TableChange[] {
 }
 
 /** The table changes a statement makes: ALTER TABLE, CREATE INDEX, DROP INDEX or OPTIMIZE TABLE; [] otherwise. */
-export function readTableChanges(tokens: Token[]): TableChange[] {
+export const readTableChanges = memoizedByTokens(function readTableChanges(tokens: Token[]): TableChange[] {
   const first = tokens[0]
   if (isWord(first, 'ALTER')) {
     const change = readAlterTable(tokens)
@@ -945,7 +945,7 @@ export function readTableChanges(tokens: Token[]): TableChange[] {
   }
   if (isWord(first, 'OPTIMIZE')) return readOptimize(tokens)
   return []
-}
+})
 
 /** The column definitions an ALTER clause adds or restates, including `ADD COLUMN (a INT, b INT)`. */
 export function clauseDefinitions(clause: AlterClause): ColumnDefinition[] {
@@ -963,7 +963,7 @@ export function clauseDefinitions(clause: AlterClause): ColumnDefinition[] {
 // CREATE TABLE, DROP TABLE, RENAME TABLE, TRUNCATE, SET
 
 /** Reads `CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] name (...) options [AS SELECT ...]`. */
-export function readCreateTable(tokens: Token[]): CreateTable | undefined {
+export const readCreateTable = memoizedByTokens(function readCreateTable(tokens: Token[]): CreateTable | undefined {
   if (!isWord(tokens[0], 'CREATE')) return undefined
   let i = 1
   let orReplace = false
@@ -1034,7 +1034,7 @@ export function readCreateTable(tokens: Token[]): CreateTable | undefined {
     }
   }
   return create
-}
+})
 
 /** The value of a CREATE TABLE option (ENGINE, CHARACTER SET, COLLATE...), with the token to point at. */
 export const tableOption = (create: CreateTable, name: string): TableOption | undefined => create.options.find((o) => o.name === name)
@@ -1084,16 +1084,16 @@ export interface Assignment {
 }
 
 /** The system-variable assignments of a SET statement (user @variables are left out). */
-export function readSetAssignments(tokens: Token[]): Assignment[] {
+export const readSetAssignments = memoizedByTokens(function readSetAssignments(tokens: Token[]): Assignment[] {
   if (!isWord(tokens[0], 'SET') || isWord(tokens[1], 'STATEMENT')) return []
   return readAssignments(tokens, 1, tokens.length)
-}
+})
 
 /**
  * MariaDB `SET STATEMENT var = value, ... FOR statement`: the inner statement and the settings it
  * runs with. Any other statement comes back unchanged, with no settings.
  */
-export function unwrapSetStatement(tokens: Token[]): {tokens: Token[]; settings: Assignment[]} {
+export const unwrapSetStatement = memoizedByTokens(function unwrapSetStatement(tokens: Token[]): {tokens: Token[]; settings: Assignment[]} {
   if (!isWord(tokens[0], 'SET') || !isWord(tokens[1], 'STATEMENT')) return {tokens, settings: []}
   let depth = 0
   for (let i = 2; i < tokens.length; i++) {
@@ -1103,7 +1103,7 @@ export function unwrapSetStatement(tokens: Token[]): {tokens: Token[]; settings:
     else if (depth === 0 && isWord(token, 'FOR')) return {tokens: tokens.slice(i + 1), settings: readAssignments(tokens, 2, i)}
   }
   return {tokens, settings: []}
-}
+})
 
 function readAssignments(tokens: Token[], from: number, to: number): Assignment[] {
   const assignments: Assignment[] = []

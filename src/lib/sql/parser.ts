@@ -8,12 +8,11 @@ import {createRequire} from 'node:module'
  */
 export type SqlFlavor = 'mysql' | 'mariadb'
 
-export type Ast = Record<string, unknown> & {type?: string}
-
-export type ParseResult = {ok: true; ast: Ast[]} | {ok: false; message: string; line?: number; column?: number}
+/** Whether node-sql-parser accepts a statement; the AST itself is not kept (rules work on tokens). */
+export type ParseVerdict = {ok: true} | {ok: false; message: string; line?: number; column?: number}
 
 interface ParserInstance {
-  astify(sql: string, options: {database: string}): Ast | Ast[]
+  astify(sql: string, options: {database: string}): unknown
 }
 
 const require = createRequire(import.meta.url)
@@ -30,17 +29,17 @@ function parserFor(flavor: SqlFlavor): ParserInstance {
 }
 
 /** Parses one statement. MariaDB text the MariaDB grammar rejects is retried with the MySQL one. */
-export function parseStatement(sql: string, flavor: SqlFlavor): ParseResult {
+export function parseStatement(sql: string, flavor: SqlFlavor): ParseVerdict {
   const first = attempt(sql, flavor)
   if (first.ok || flavor === 'mysql') return first
   const second = attempt(sql, 'mysql')
   return second.ok ? second : first
 }
 
-function attempt(sql: string, flavor: SqlFlavor): ParseResult {
+function attempt(sql: string, flavor: SqlFlavor): ParseVerdict {
   try {
-    const ast = parserFor(flavor).astify(sql, {database: flavor === 'mariadb' ? 'mariadb' : 'mysql'})
-    return {ok: true, ast: Array.isArray(ast) ? ast : [ast]}
+    parserFor(flavor).astify(sql, {database: flavor === 'mariadb' ? 'mariadb' : 'mysql'})
+    return {ok: true}
   } catch (error) {
     const location = (error as {location?: {start?: {line: number; column: number}}}).location?.start
     return {ok: false, message: (error as Error).message, ...(location ? {line: location.line, column: location.column} : {})}

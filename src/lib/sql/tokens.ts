@@ -16,8 +16,26 @@ export function findWords(tokens: Token[], words: string[], from = 0): number {
 
 export const hasWords = (tokens: Token[], ...words: string[]) => findWords(tokens, words) >= 0
 
+/**
+ * Every rule asks for the statement's kind and target table; both depend only on the token array,
+ * which the engine builds once per statement, so each is computed once.
+ */
+export function memoizedByTokens<T>(read: (tokens: Token[]) => T): (tokens: Token[]) => T {
+  // Kept on the array itself: a WeakMap lookup per call cost more than some of the readers.
+  const slot = Symbol(read.name)
+  return (tokens) => {
+    const holder = tokens as Token[] & {[key: symbol]: {value: T} | undefined}
+    let hit = holder[slot]
+    if (!hit) {
+      hit = {value: read(tokens)}
+      holder[slot] = hit
+    }
+    return hit.value
+  }
+}
+
 /** The statement's leading keywords, e.g. "ALTER TABLE", "CREATE UNIQUE INDEX", "INSERT", "SET". */
-export function statementKind(tokens: Token[]): string {
+export const statementKind = memoizedByTokens(function statementKind(tokens: Token[]): string {
   const words: string[] = []
   for (const token of tokens) {
     if (token.type !== 'word') break
@@ -34,7 +52,7 @@ export function statementKind(tokens: Token[]): string {
     return object ? `${a} ${object}` : a
   }
   return a
-}
+})
 
 export interface QualifiedName {
   schema?: string
@@ -58,7 +76,7 @@ export function readQualifiedName(tokens: Token[], index: number): QualifiedName
 }
 
 /** The table an ALTER TABLE / CREATE TABLE / DROP TABLE / TRUNCATE / UPDATE / DELETE / INSERT names first. */
-export function targetTable(tokens: Token[]): QualifiedName | undefined {
+export const targetTable = memoizedByTokens(function targetTable(tokens: Token[]): QualifiedName | undefined {
   const kind = statementKind(tokens)
   let index = -1
   if (kind === 'TRUNCATE TABLE') index = isWord(tokens[1], 'TABLE') ? 2 : 1
@@ -75,7 +93,7 @@ export function targetTable(tokens: Token[]): QualifiedName | undefined {
   } else if (kind === 'CREATE INDEX' || kind === 'DROP INDEX') index = tokens.findIndex((t) => isWord(t, 'ON')) + 1
   if (index <= 0) return undefined
   return readQualifiedName(tokens, index)
-}
+})
 
 /** Index of the parenthesis closing the one at `open`, or -1. */
 export function matchingParen(tokens: Token[], open: number): number {
