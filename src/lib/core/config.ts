@@ -1,5 +1,5 @@
 import {readFile} from 'node:fs/promises'
-import {Document, isMap, isScalar, LineCounter, parseDocument, type Node} from 'yaml'
+import type {Document, LineCounter, Node} from 'yaml'
 import {usageError} from './errors.ts'
 import {writeFileAtomic} from './files.ts'
 
@@ -11,11 +11,13 @@ export class ConfigFile {
   readonly path: string
   readonly document: Document
   private readonly lines: LineCounter
+  private readonly yaml: typeof import('yaml')
 
-  private constructor(path: string, document: Document, lines: LineCounter) {
+  private constructor(path: string, document: Document, lines: LineCounter, yaml: typeof import('yaml')) {
     this.path = path
     this.document = document
     this.lines = lines
+    this.yaml = yaml
   }
 
   static async load(path: string): Promise<ConfigFile> {
@@ -30,8 +32,10 @@ export class ConfigFile {
         })
       }
     }
-    const lines = new LineCounter()
-    const document = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
+    // Loaded here, not at the top: commands that never read a config file skip its start-up cost.
+    const yaml = await import('yaml')
+    const lines = new yaml.LineCounter()
+    const document = yaml.parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
     const [first] = document.errors
     if (first) {
       const line = lines.linePos(first.pos[0]).line
@@ -40,18 +44,19 @@ export class ConfigFile {
       })
     }
     const root = document.contents
-    if (root !== null && !isMap(root)) {
+    if (root !== null && !yaml.isMap(root)) {
       throw usageError('CONFIG_INVALID', `${path}:1: the config must be a mapping of keys to values`, {
         hint: 'see `dbakit profile add --help` for what a config file holds',
       })
     }
-    return new ConfigFile(path, document, lines)
+    return new ConfigFile(path, document, lines, yaml)
   }
 
   /** 1-based line of the node at `path`, for error messages about a particular key. */
   lineOf(path: ReadonlyArray<string>): number | undefined {
     // Point at the key itself: a value may start on a later line (a nested mapping).
     const parent = path.length <= 1 ? this.document.contents : this.document.getIn(path.slice(0, -1), true)
+    const {isMap, isScalar} = this.yaml
     const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && String(item.key.value) === path.at(-1)) : undefined
     const node = (isScalar(pair?.key) ? pair.key : this.document.getIn(path, true)) as Node | undefined
     const offset = node?.range?.[0]
