@@ -18,6 +18,8 @@ export interface CliOptions {
   /** Written to stdin, then stdin is closed. Without it stdin is empty (a pipe, never a terminal). */
   input?: string
   env?: Record<string, string | undefined>
+  /** Leave stdin open for onSpawn to write to and close. */
+  keepStdinOpen?: boolean
   /** Working directory of the CLI (default: this process's). */
   cwd?: string
   /** Called with the child once it is running, e.g. to send it a signal. */
@@ -45,7 +47,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.stderr.on('data', (chunk) => (stderr += chunk))
     child.on('error', reject)
     child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))
-    child.stdin.end(options.input ?? '')
+    if (!options.keepStdinOpen) child.stdin.end(options.input ?? '')
     options.onSpawn?.(child)
   })
 }

@@ -63,7 +63,15 @@ describe('dbakit audit (offline)', () => {
   })
 
   it('reads SQL from stdin to the end, however slowly it arrives', async () => {
-    const {code, stdout} = await audit(['-', '--json'], {input: 'SELECT 1;\nDELETE FROM t;\n'})
+    const {code, stdout} = await runCli(['audit', '-', '--json'], {
+      env: {DBAKIT_HOME: freshHome()},
+      onSpawn: (child) => {
+        // The second half arrives well after oclif's 10 ms stdin window: it must still be audited.
+        child.stdin!.write('SELECT 1;\n')
+        setTimeout(() => child.stdin!.end('DELETE FROM t;\n'), 300)
+      },
+      keepStdinOpen: true,
+    })
     assert.equal(code, 1)
     const report = json(stdout)
     assert.equal(report.summary.statements, 2)
@@ -207,7 +215,14 @@ describe('dbakit audit against MariaDB', () => {
     const report = JSON.parse(stdout)
     assert.equal(report.target.source, 'server')
     assert.equal(report.target.flavor, 'mariadb')
-    assert.ok(report.findings.length > 0, stdout)
+    const byRule = new Map((report.findings as Array<{rule: string; level: string; message: string}>).map((f) => [f.rule, f]))
+    // The live table is 5,000 rows, over the configured 1,000: the copy is an error, with its size.
+    assert.equal(byRule.get('locking-copy-alter')?.level, 'error', stdout)
+    assert.match(byRule.get('locking-copy-alter')!.message, /rows/)
+    // Only the live column type (VARCHAR(20)) shows that VARCHAR(10) narrows it.
+    assert.ok(byRule.has('destructive-narrowing-type-change'), stdout)
+    const offline = json((await audit([join(dir, 'change.sql'), '--json'])).stdout)
+    assert.ok(!offline.findings.some((f) => f.rule === 'destructive-narrowing-type-change'))
   })
 
   it('snapshots the schema so CI gets the same size-aware findings offline', async () => {

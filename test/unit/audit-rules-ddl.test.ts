@@ -317,6 +317,7 @@ describe('locking rules', () => {
 
   it('locking-merge-alters: reports the second table-rewriting ALTER with the line of the first', () => {
     const [hit] = fires('locking-merge-alters', 'ALTER TABLE orders ADD INDEX idx_a (a);\nALTER TABLE other ADD INDEX idx_x (x);\nALTER TABLE orders ADD INDEX idx_b (b)')
+    assert.equal(hit!.hint, 'merge them into one statement: ALTER TABLE orders ADD INDEX idx_a (a), ADD INDEX idx_b (b);')
     assert.equal(hit!.at?.text, 'ADD')
     assert.match(hit!.message, /number 2 on orders in this file \(the first is at line 1\)/)
     assert.equal(fires('locking-merge-alters', 'ALTER TABLE orders FORCE;\nALTER TABLE orders ADD INDEX (b)', {schema})[0]!.level, 'warning')

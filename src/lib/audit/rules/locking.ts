@@ -292,6 +292,8 @@ interface AlterSeen {
   line: number
   /** The ALTER scanned or rewrote the table (not only metadata). */
   heavy: boolean
+  /** Its clauses as written, to build the merged statement for the hint. */
+  clauses: string[]
 }
 
 const mergeAlters: Rule = {
@@ -317,15 +319,18 @@ const mergeAlters: Rule = {
       const earlier = seen.get(key) ?? []
       const heavy = classification.scansTable
       const first = earlier.find((a) => a.heavy)
+      const clauses = change.clauses.map((clause) => tokensText(clause.tokens))
       if (heavy && first) {
         const number = earlier.filter((a) => a.heavy).length + 1
+        const merged = [...earlier.filter((a) => a.heavy).flatMap((a) => a.clauses), ...clauses]
         hits.push({
           at: change.clauses[0]?.at,
           message: `this is table-rewriting ALTER number ${number} on ${tableLabel(change.table)} in this file (the first is at line ${first.line}): each one scans the table again`,
+          hint: `merge them into one statement: ALTER TABLE ${tableLabel(change.table)} ${merged.join(', ')};`,
           ...(size.big ? {level: 'warning' as Level} : {}),
         })
       }
-      seen.set(key, [...earlier, {line: context.statement.line, heavy}])
+      seen.set(key, [...earlier, {line: context.statement.line, heavy, clauses}])
     }
     return hits
   },
