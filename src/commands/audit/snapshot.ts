@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, serverFlags} from '../../base-command.ts'
 import {usageError} from '../../lib/core/errors.ts'
 import {writeFileAtomic} from '../../lib/core/files.ts'
-import type {SchemaSnapshot} from '../../lib/audit/schema.ts'
+import type {SchemaSnapshot} from '../../lib/audit/snapshot.ts'
 
 export interface SnapshotResult {
   file: string
@@ -25,7 +25,7 @@ export default class AuditSnapshot extends BaseCommand {
     const {flags} = await this.parse(AuditSnapshot)
     if (!flags.profile && !flags.url) throw usageError('TARGET_MISSING', 'no server given', {hint: 'pass --profile NAME or --url URL'})
     const {resolveTarget} = await import('../../lib/connect/target.ts')
-    const {takeSnapshot} = await import('../../lib/audit/schema.ts')
+    const {takeSnapshot} = await import('../../lib/audit/snapshot.ts')
     const target = await resolveTarget(await this.targetRequest(flags))
     this.logger.protect(target.password)
     const snapshot = await takeSnapshot(target, flags.database)

@@ -26,39 +26,8 @@ export interface AuditStatement {
   routine?: string
 }
 
-/** What the rules know of the server and its tables (from a live server or a snapshot file). */
-export interface TableStats {
-  rows?: number
-  dataBytes?: number
-  indexBytes?: number
-}
-
-export interface ColumnInfo {
-  name: string
-  type: string
-  nullable: boolean
-  default?: string | null
-}
-
-export interface IndexInfo {
-  name: string
-  columns: string[]
-  unique: boolean
-  cardinality?: number
-}
-
-export interface TableInfo {
-  schema?: string
-  name: string
-  engine?: string
-  columns: ColumnInfo[]
-  indexes: IndexInfo[]
-  stats?: TableStats
-}
-
-export interface SchemaView {
-  table(name: string, schema?: string): TableInfo | undefined
-}
+export type {ColumnInfo, IndexInfo, SchemaView, TableInfo, TableStats} from '../sql/schema.ts'
+import type {SchemaView} from '../sql/schema.ts'
 
 export interface AuditTarget {
   flavor: SqlFlavor

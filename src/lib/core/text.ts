@@ -35,3 +35,6 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
   }
   return result
 }
+
+/** Row counts and sizes in messages: 1,234,567 whatever the locale, so output is stable in CI logs. */
+export const formatCount = (n: number) => n.toLocaleString('en-US')

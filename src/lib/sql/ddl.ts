@@ -1,7 +1,7 @@
 import {compareVersions} from '../connect/capabilities.ts'
 import {isWord, significant, tokenize, type Token} from './lexer.ts'
 import type {SqlFlavor} from './parser.ts'
-import {matchingParen, memoizedByTokens, readQualifiedName, splitTopLevel, type QualifiedName} from './tokens.ts'
+import {isNameToken as isName, matchingParen, memoizedByTokens, nameOf, readQualifiedName, splitTopLevel, type QualifiedName} from './tokens.ts'
 
 /**
  * Reads DDL from tokens (ALTER TABLE clauses, column and index definitions, CREATE TABLE) and tells
@@ -185,11 +185,9 @@ export interface CreateTable {
 // ---------------------------------------------------------------------------------------------
 // Small token readers
 
-const isName = (token: Token | undefined): token is Token => token?.type === 'word' || token?.type === 'identifier'
 /** Character set and collation names may also be written as strings: CHARSET 'utf8mb4'. */
 const isNameOrString = (token: Token | undefined): token is Token => token?.type === 'word' || token?.type === 'identifier' || token?.type === 'string'
 /** A name as the user wrote it: quoted identifiers unquoted, bare words in their original case. */
-const nameOf = (token: Token) => (token.type === 'identifier' || token.type === 'string' ? token.value : token.text)
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 
 /** Key for one table within a file: the bare name in lower case (schema qualifiers vary between statements). */

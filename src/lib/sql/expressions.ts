@@ -1,6 +1,6 @@
 import {isWord, type Token} from './lexer.ts'
-import {findTopLevelWord, matchingParen, readQualifiedName, splitTopLevel, statementKind, type QualifiedName} from './tokens.ts'
-import type {ColumnInfo, IndexInfo, SchemaView, TableInfo} from '../audit/types.ts'
+import {findTopLevelWord, isNameToken as isName, matchingParen, nameOf, readQualifiedName, splitTopLevel, statementKind, type QualifiedName} from './tokens.ts'
+import type {ColumnInfo, IndexInfo, SchemaView, TableInfo} from './schema.ts'
 
 /**
  * Token-level reading of conditions and expressions: WHERE clauses, comparisons, column references,
@@ -8,11 +8,6 @@ import type {ColumnInfo, IndexInfo, SchemaView, TableInfo} from '../audit/types.
  * keyword inside a comment or a string can never be mistaken for code, and unparseable input gives
  * "nothing found" rather than an exception.
  */
-
-/** A name as the user wrote it: quoted identifiers unquoted, bare words in their original case. */
-export const nameOf = (token: Token) => (token.type === 'identifier' ? token.value : token.text)
-
-const isName = (token: Token | undefined): token is Token => token?.type === 'word' || token?.type === 'identifier'
 
 /** Index of the statement's main keyword: past a leading `WITH name AS (...), ...` clause. */
 export function statementStart(tokens: Token[]): number {

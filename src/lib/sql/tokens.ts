@@ -5,6 +5,14 @@ import {isWord, type Token} from './lexer.ts'
  * these instead of regular expressions over text, so comments and strings can never match.
  */
 
+export const isNameToken = (token: Token | undefined): token is Token => token?.type === 'word' || token?.type === 'identifier'
+
+/** A name as the server reads it: `quoted` and 'quoted' names unquoted, bare words as written. */
+export const nameOf = (token: Token) => (token.type === 'identifier' || token.type === 'string' ? token.value : token.text)
+
+/** `schema.table` or `table`, for messages. */
+export const qualifiedLabel = (table: {schema?: string; name: string}) => (table.schema ? `${table.schema}.${table.name}` : table.name)
+
 /** Index of the first place where the words follow each other, or -1. */
 export function findWords(tokens: Token[], words: string[], from = 0): number {
   outer: for (let i = from; i <= tokens.length - words.length; i++) {

@@ -1,3 +1,4 @@
+import {formatCount} from '../../core/text.ts'
 import {compareVersions} from '../../connect/capabilities.ts'
 import {
   canonicalCharset,
@@ -18,7 +19,7 @@ import {
 import type {Token} from '../../sql/lexer.ts'
 import type {QualifiedName} from '../../sql/tokens.ts'
 import type {IndexInfo, Level, Rule, RuleContext, RuleHit} from '../types.ts'
-import {tableLabel} from './locking.ts'
+import {qualifiedLabel} from '../../sql/tokens.ts'
 
 /*
  * Design rules: table and column definitions that work today but cost later (data types, character
@@ -49,7 +50,7 @@ function definedColumns(context: RuleContext): DefinedColumn[] {
   return columns
 }
 
-const columnLabel = (defined: DefinedColumn) => `${tableLabel(defined.table)}.${defined.column.name}`
+const columnLabel = (defined: DefinedColumn) => `${qualifiedLabel(defined.table)}.${defined.column.name}`
 const isMysql = (context: RuleContext) => context.target.flavor === 'mysql'
 const versionBefore = (context: RuleContext, version: string) => compareVersions(context.target.version, version) < 0
 
@@ -70,9 +71,9 @@ const missingPrimaryKey: Rule = {
     const notNull = new Set(create.columns.filter((c) => !c.nullable).map((c) => c.name.toLowerCase()))
     const uniqueNotNull = create.indexes.find((index) => index.kind === 'UNIQUE' && index.parts.length > 0 && index.parts.every((p) => notNull.has(p.column.toLowerCase())))
     if (uniqueNotNull) {
-      return [{at: create.table.at, level: 'notice', message: `table ${tableLabel(create.table)} has no PRIMARY KEY; InnoDB uses the UNIQUE NOT NULL key (${uniqueNotNull.parts.map((p) => p.column).join(', ')}) instead, but tools and replication setups that require a primary key will not`}]
+      return [{at: create.table.at, level: 'notice', message: `table ${qualifiedLabel(create.table)} has no PRIMARY KEY; InnoDB uses the UNIQUE NOT NULL key (${uniqueNotNull.parts.map((p) => p.column).join(', ')}) instead, but tools and replication setups that require a primary key will not`}]
     }
-    return [{at: create.table.at, message: `table ${tableLabel(create.table)} has no PRIMARY KEY: InnoDB falls back to a hidden row id, and row-based replicas scan the table for every row change`}]
+    return [{at: create.table.at, message: `table ${qualifiedLabel(create.table)} has no PRIMARY KEY: InnoDB falls back to a hidden row id, and row-based replicas scan the table for every row change`}]
   },
 }
 
@@ -89,7 +90,7 @@ const nonInnodbEngine: Rule = {
   check(context) {
     const hits: RuleHit[] = []
     const report = (table: QualifiedName, engine: string, at: Token) => {
-      if (engine.toLowerCase() !== 'innodb') hits.push({at, message: `table ${tableLabel(table)} uses ENGINE=${engine}: no transactions, crash safety or online DDL as with InnoDB`})
+      if (engine.toLowerCase() !== 'innodb') hits.push({at, message: `table ${qualifiedLabel(table)} uses ENGINE=${engine}: no transactions, crash safety or online DDL as with InnoDB`})
     }
     const create = createTableOf(context)
     const engine = create && tableOption(create, 'ENGINE')
@@ -122,7 +123,7 @@ function charsetUses(context: RuleContext): CharsetUse[] {
     const collation = tableOption(create, 'COLLATE')
     if (charset || collation) {
       uses.push({
-        where: `table ${tableLabel(create.table)}`,
+        where: `table ${qualifiedLabel(create.table)}`,
         level: 'table',
         ...(charset ? {charset: charset.value.toLowerCase(), charsetAt: charset.valueAt} : {}),
         ...(collation ? {collation: collation.value.toLowerCase(), collationAt: collation.valueAt} : {}),
@@ -134,7 +135,7 @@ function charsetUses(context: RuleContext): CharsetUse[] {
     const tableCollation = change.clauses.find((c) => (c.kind === 'table-charset' || c.kind === 'convert-charset') && c.collation)
     if (tableCharset || tableCollation) {
       uses.push({
-        where: `table ${tableLabel(change.table)}`,
+        where: `table ${qualifiedLabel(change.table)}`,
         level: 'table',
         converting: (tableCharset ?? tableCollation)!.kind === 'convert-charset',
         ...(tableCharset ? {charset: tableCharset.charset!, ...(tableCharset.valueAt ? {charsetAt: tableCharset.valueAt} : {})} : {}),
@@ -379,7 +380,7 @@ const duplicateIndex: Rule = {
         const redundantOne = BTREE.has(index.kind) && index.kind === 'INDEX' ? index : twin.kind === 'INDEX' ? twin : index
         hits.push({
           at: index.at,
-          message: `${describeIndex(index)} on ${tableLabel(set.table)} duplicates ${twin.at ? '' : 'existing '}${describeIndex(twin)}${redundantOne === index ? '' : `; drop ${describeIndex(twin)} instead`}`,
+          message: `${describeIndex(index)} on ${qualifiedLabel(set.table)} duplicates ${twin.at ? '' : 'existing '}${describeIndex(twin)}${redundantOne === index ? '' : `; drop ${describeIndex(twin)} instead`}`,
         })
       })
     }
@@ -408,12 +409,12 @@ const redundantIndex: Rule = {
         // The new index is covered by a longer one.
         const longer = index.kind === 'INDEX' ? all.find((other) => other !== index && BTREE.has(other.kind) && isStrictPrefix(index, other)) : undefined
         if (longer) {
-          hits.push({at: index.at, message: `${describeIndex(index)} on ${tableLabel(set.table)} is redundant: ${longer.at ? '' : 'existing '}${describeIndex(longer)} starts with the same columns`})
+          hits.push({at: index.at, message: `${describeIndex(index)} on ${qualifiedLabel(set.table)} is redundant: ${longer.at ? '' : 'existing '}${describeIndex(longer)} starts with the same columns`})
           continue
         }
         // The new index makes an existing one redundant.
         const covered = set.existing.find((other) => other.kind === 'INDEX' && isStrictPrefix(other, index))
-        if (covered) hits.push({at: index.at, message: `${describeIndex(index)} makes existing ${describeIndex(covered)} on ${tableLabel(set.table)} redundant; drop it`})
+        if (covered) hits.push({at: index.at, message: `${describeIndex(index)} makes existing ${describeIndex(covered)} on ${qualifiedLabel(set.table)} redundant; drop it`})
       }
     }
     return hits
@@ -437,7 +438,7 @@ const tooManyIndexes: Rule = {
       const total = set.existing.length + set.added.length
       const first = set.added[0]
       if (!first || total <= max) continue
-      hits.push({at: set.added[max - set.existing.length]?.at ?? first.at, message: `${tableLabel(set.table)} would have ${total} indexes, more than the limit of ${max}: each one slows every write`})
+      hits.push({at: set.added[max - set.existing.length]?.at ?? first.at, message: `${qualifiedLabel(set.table)} would have ${total} indexes, more than the limit of ${max}: each one slows every write`})
     }
     return hits
   },
@@ -475,7 +476,7 @@ const lowCardinalityIndex: Rule = {
         if (distinct === undefined || distinct > LOW_CARDINALITY) continue
         hits.push({
           at: clause.at,
-          message: `index ${index.name ?? ''} on ${tableLabel(change.table)}.${index.parts[0]!.column} covers about ${distinct} distinct values over ${rows.toLocaleString('en-US')} rows: each value matches ~${Math.round(100 / Math.max(distinct, 1))}% of the table, so the optimizer will rarely use it`,
+          message: `index ${index.name ?? ''} on ${qualifiedLabel(change.table)}.${index.parts[0]!.column} covers about ${distinct} distinct values over ${formatCount(rows)} rows: each value matches ~${Math.round(100 / Math.max(distinct, 1))}% of the table, so the optimizer will rarely use it`,
         })
       }
     }
@@ -498,10 +499,10 @@ const foreignKey: Rule = {
     const report = (table: QualifiedName, index: IndexDefinition) => {
       const target = index.references?.table ?? '?'
       if (index.inline && isMysql(context) && versionBefore(context, '9.0.0')) {
-        hits.push({at: index.at, level: 'warning', message: `inline REFERENCES ${target} on ${tableLabel(table)} is ignored by MySQL before 9.0: no foreign key is created`})
+        hits.push({at: index.at, level: 'warning', message: `inline REFERENCES ${target} on ${qualifiedLabel(table)} is ignored by MySQL before 9.0: no foreign key is created`})
         return
       }
-      hits.push({at: index.at, message: `foreign key from ${tableLabel(table)} to ${target}: writes lock parent rows, and online schema change tools such as gh-ost cannot alter these tables`})
+      hits.push({at: index.at, message: `foreign key from ${qualifiedLabel(table)} to ${target}: writes lock parent rows, and online schema change tools such as gh-ost cannot alter these tables`})
     }
     const create = createTableOf(context)
     if (create) for (const index of create.indexes) if (index.kind === 'FOREIGN') report(create.table, index)
@@ -530,7 +531,7 @@ const autoIncrementType: Rule = {
       const bytes = integerBytes(type) ?? 8
       if (bytes >= 8 || (type.unsigned && bytes >= 4)) continue
       const max = type.unsigned ? 2 ** (bytes * 8) - 1 : 2 ** (bytes * 8 - 1) - 1
-      hits.push({at: defined.column.typeAt, message: `AUTO_INCREMENT column ${columnLabel(defined)} is ${type.unsigned ? type.text : `${type.text} (signed)`}: inserts fail after ${max.toLocaleString('en-US')} values`})
+      hits.push({at: defined.column.typeAt, message: `AUTO_INCREMENT column ${columnLabel(defined)} is ${type.unsigned ? type.text : `${type.text} (signed)`}: inserts fail after ${formatCount(max)} values`})
     }
     return hits
   },
@@ -553,7 +554,7 @@ const createTableAsSelect: Rule = {
     return [
       {
         at: create.asSelect,
-        message: `CREATE TABLE ${tableLabel(create.table)} ... SELECT creates the table without the source's primary key and indexes${gtidUnsafe ? '; MySQL before 8.0.21 rejects it when enforce_gtid_consistency is ON' : ''}`,
+        message: `CREATE TABLE ${qualifiedLabel(create.table)} ... SELECT creates the table without the source's primary key and indexes${gtidUnsafe ? '; MySQL before 8.0.21 rejects it when enforce_gtid_consistency is ON' : ''}`,
         ...(gtidUnsafe ? {level: 'error' as Level} : {}),
       },
     ]

@@ -1,3 +1,4 @@
+import {formatCount} from '../../core/text.ts'
 import {
   bytesPerChar,
   canonicalCharset,
@@ -17,14 +18,14 @@ import {
 import {isWord} from '../../sql/lexer.ts'
 import {readQualifiedName, type QualifiedName} from '../../sql/tokens.ts'
 import type {Rule, RuleContext, RuleHit, TableInfo} from '../types.ts'
-import {observing, tableIsNew, tableLabel} from './locking.ts'
+import {observing, tableIsNew} from './locking.ts'
+import {qualifiedLabel} from '../../sql/tokens.ts'
 
 /*
  * Destructive rules: statements that delete data or break code still running against the old
  * schema. Changes to tables created earlier in the same file are exempt: nothing uses them yet.
  */
 
-const count = (n: number) => n.toLocaleString('en-US')
 
 function tableInfo(context: RuleContext, table: QualifiedName): TableInfo | undefined {
   return context.schema?.table(table.name, table.schema)
@@ -33,7 +34,7 @@ function tableInfo(context: RuleContext, table: QualifiedName): TableInfo | unde
 /** " (35,000,000 rows)" when the schema knows the row count. */
 function rowsText(context: RuleContext, table: QualifiedName): string {
   const rows = tableInfo(context, table)?.stats?.rows
-  return rows === undefined ? '' : ` (${count(rows)} rows)`
+  return rows === undefined ? '' : ` (${formatCount(rows)} rows)`
 }
 
 /** ALTER TABLE statements on tables that existed before this file, with their clauses. */
@@ -79,7 +80,7 @@ const dropTable: Rule = {
     const hits: RuleHit[] = []
     for (const table of drop.tables) {
       if (tableIsNew(context, table)) continue
-      hits.push({at: table.at, message: `DROP TABLE deletes ${tableLabel(table)} and all its rows${rowsText(context, table)}`})
+      hits.push({at: table.at, message: `DROP TABLE deletes ${qualifiedLabel(table)} and all its rows${rowsText(context, table)}`})
     }
     return hits
   },
@@ -118,7 +119,7 @@ const truncate: Rule = {
   check(context) {
     const table = readTruncate(context.statement.tokens)
     if (!table || tableIsNew(context, table)) return []
-    return [{at: context.statement.tokens[0], message: `TRUNCATE deletes every row of ${tableLabel(table)}${rowsText(context, table)}, and cannot be rolled back`}]
+    return [{at: context.statement.tokens[0], message: `TRUNCATE deletes every row of ${qualifiedLabel(table)}${rowsText(context, table)}, and cannot be rolled back`}]
   },
 }
 
@@ -148,7 +149,7 @@ const renameTable: Rule = {
     if (pairs.some((p) => targets.has(p.from.name.toLowerCase()))) return []
     return pairs
       .filter((p) => !tableIsNew(context, p.from))
-      .map((p) => ({at: p.at, message: `renaming ${tableLabel(p.from)} to ${tableLabel(p.to)} breaks every query, view and deployed code that still uses ${p.from.name}`}))
+      .map((p) => ({at: p.at, message: `renaming ${qualifiedLabel(p.from)} to ${qualifiedLabel(p.to)} breaks every query, view and deployed code that still uses ${p.from.name}`}))
   },
 }
 
@@ -165,7 +166,7 @@ const dropColumn: Rule = {
   check(context) {
     return eachClause(context, ['drop-column'], (clause, change) => ({
       at: clause.at,
-      message: `dropping column ${tableLabel(change.table)}.${clause.column} deletes its data and breaks any code that still reads or writes it`,
+      message: `dropping column ${qualifiedLabel(change.table)}.${clause.column} deletes its data and breaks any code that still reads or writes it`,
     }))
   },
 }
@@ -186,7 +187,7 @@ const renameColumn: Rule = {
       if (!clause.column || clause.column.toLowerCase() === newName.toLowerCase()) return undefined
       return {
         at: clause.columnAt ?? clause.at,
-        message: `renaming column ${tableLabel(change.table)}.${clause.column} to ${newName} breaks every query and deployed code that still uses ${clause.column}`,
+        message: `renaming column ${qualifiedLabel(change.table)}.${clause.column} to ${newName} breaks every query and deployed code that still uses ${clause.column}`,
       }
     })
   },
@@ -210,7 +211,7 @@ const narrowingType: Rule = {
       if (!current || !definition) return undefined
       const loss = typeChangeLoss(current.type, definition.type)
       if (!loss) return undefined
-      return {at: definition.typeAt, message: `changing ${tableLabel(change.table)}.${clause.column} from ${current.type.text} to ${definition.type.text} can lose data: ${loss}`}
+      return {at: definition.typeAt, message: `changing ${qualifiedLabel(change.table)}.${clause.column} from ${current.type.text} to ${definition.type.text} can lose data: ${loss}`}
     })
   },
 }
@@ -234,7 +235,7 @@ const notNullWithoutDefault: Rule = {
           if (!definition.notNull || definition.default || definition.autoIncrement || definition.generated || definition.primaryKey) continue
           hits.push({
             at: definition.at,
-            message: `new column ${tableLabel(change.table)}.${definition.name} is NOT NULL without a DEFAULT: existing rows get an implicit ${implicitDefault(definition)}, and INSERTs that do not set it fail in strict mode`,
+            message: `new column ${qualifiedLabel(change.table)}.${definition.name} is NOT NULL without a DEFAULT: existing rows get an implicit ${implicitDefault(definition)}, and INSERTs that do not set it fail in strict mode`,
           })
         }
       }
@@ -269,7 +270,7 @@ const enumValues: Rule = {
       if (!current || !definition) return undefined
       const members = enumChange(current.type, definition.type)
       if (!members) return undefined
-      const column = `${tableLabel(change.table)}.${clause.column}`
+      const column = `${qualifiedLabel(change.table)}.${clause.column}`
       if (members.removed.length > 0) {
         return {at: definition.typeAt, message: `redefining ${column} removes ${members.removed.map((m) => `'${m}'`).join(', ')}: rows holding ${members.removed.length === 1 ? 'it' : 'them'} become '' or make the ALTER fail`}
       }
@@ -304,7 +305,7 @@ const modifyLosesAttributes: Rule = {
       const hasDefault = currentDefault !== undefined && currentDefault !== null && currentDefault.toUpperCase() !== 'NULL'
       if (hasDefault && !definition.default && !definition.autoIncrement) lost.push(`its DEFAULT ${currentDefault}`)
       if (lost.length === 0) return undefined
-      return {at: definition.at, message: `${clause.kind === 'modify-column' ? 'MODIFY' : 'CHANGE'} ${tableLabel(change.table)}.${clause.column} drops ${lost.join(' and ')}`}
+      return {at: definition.at, message: `${clause.kind === 'modify-column' ? 'MODIFY' : 'CHANGE'} ${qualifiedLabel(change.table)}.${clause.column} drops ${lost.join(' and ')}`}
     })
   },
 }
@@ -325,7 +326,7 @@ const dropPrimaryKey: Rule = {
       if (change.statement === 'OPTIMIZE TABLE' || tableIsNew(context, change.table)) continue
       const dropped = change.clauses.find((c) => c.kind === 'drop-primary-key')
       if (!dropped || change.clauses.some((c) => c.kind === 'add-index' && c.index?.kind === 'PRIMARY')) continue
-      hits.push({at: dropped.at, message: `dropping the PRIMARY KEY of ${tableLabel(change.table)} without a replacement: uniqueness is lost and row-based replicas must scan the table for every row change`})
+      hits.push({at: dropped.at, message: `dropping the PRIMARY KEY of ${qualifiedLabel(change.table)} without a replacement: uniqueness is lost and row-based replicas must scan the table for every row change`})
     }
     return hits
   },
@@ -344,7 +345,7 @@ const dropForeignKey: Rule = {
   check(context) {
     return eachClause(context, ['drop-foreign-key'], (clause, change) => ({
       at: clause.at,
-      message: `dropping foreign key ${clause.name} on ${tableLabel(change.table)}: references are no longer checked and its ON DELETE/UPDATE actions stop`,
+      message: `dropping foreign key ${clause.name} on ${qualifiedLabel(change.table)}: references are no longer checked and its ON DELETE/UPDATE actions stop`,
     }))
   },
 }
@@ -368,7 +369,7 @@ const dropIndex: Rule = {
         if (clause.kind !== 'drop-index' || !clause.name || readded.has(clause.name.toLowerCase())) continue
         const existing = tableInfo(context, change.table)?.indexes.find((i) => i.name.toLowerCase() === clause.name!.toLowerCase())
         const detail = existing ? ` ${existing.unique ? 'UNIQUE ' : ''}(${existing.columns.join(', ')})` : ''
-        hits.push({at: clause.at, message: `dropping index ${clause.name}${detail} on ${tableLabel(change.table)}: queries that use it fall back to other indexes or full scans${existing?.unique ? ', and uniqueness is no longer enforced' : ''}`})
+        hits.push({at: clause.at, message: `dropping index ${clause.name}${detail} on ${qualifiedLabel(change.table)}: queries that use it fall back to other indexes or full scans${existing?.unique ? ', and uniqueness is no longer enforced' : ''}`})
       }
     }
     return hits
@@ -389,7 +390,7 @@ const dropPartition: Rule = {
     return eachClause(context, ['partition-op'], (clause, change) => {
       if (clause.option !== 'DROP' && clause.option !== 'TRUNCATE') return undefined
       const names = tokensText(clause.tokens.slice(2))
-      return {at: clause.at, message: `${clause.option} PARTITION ${names} deletes every row stored in ${names.includes(',') ? 'those partitions' : 'that partition'} of ${tableLabel(change.table)}`}
+      return {at: clause.at, message: `${clause.option} PARTITION ${names} deletes every row stored in ${names.includes(',') ? 'those partitions' : 'that partition'} of ${qualifiedLabel(change.table)}`}
     })
   },
 }
@@ -413,7 +414,7 @@ const lossyCharsetConversion: Rule = {
       if (!charset || charset === 'binary' || FULL_UNICODE.has(canonicalCharset(charset))) return undefined
       const bytes = bytesPerChar(canonicalCharset(charset))
       const narrow = bytes < 4 ? ` (at most ${bytes} byte${bytes === 1 ? '' : 's'} per character)` : ''
-      return {at: clause.valueAt ?? clause.at, message: `converting ${tableLabel(change.table)} to ${charset}${narrow} replaces every character it cannot store with "?"`}
+      return {at: clause.valueAt ?? clause.at, message: `converting ${qualifiedLabel(change.table)} to ${charset}${narrow} replaces every character it cannot store with "?"`}
     })
   },
 }

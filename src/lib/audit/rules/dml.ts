@@ -1,5 +1,6 @@
+import {formatCount} from '../../core/text.ts'
 import {isWord, type Token} from '../../sql/lexer.ts'
-import {findTopLevelWord, findWords, readQualifiedName, splitTopLevel, targetTable, type QualifiedName} from '../../sql/tokens.ts'
+import {findTopLevelWord, findWords, qualifiedLabel, readQualifiedName, splitTopLevel, targetTable, type QualifiedName} from '../../sql/tokens.ts'
 import {
   clauseEnd,
   comparisonsIn,
@@ -18,8 +19,6 @@ import {
 } from '../../sql/expressions.ts'
 import type {Rule, RuleContext, RuleHit, TableInfo} from '../types.ts'
 
-const label = (table: QualifiedName) => (table.schema ? `${table.schema}.${table.name}` : table.name)
-const count = (n: number) => n.toLocaleString('en-US')
 
 /** The statement from its main keyword on, when that keyword is UPDATE or DELETE. */
 function updateOrDelete(context: RuleContext): {tokens: Token[]; kind: 'UPDATE' | 'DELETE'; table: QualifiedName} | undefined {
@@ -49,7 +48,7 @@ function hasFilteringJoin(tokens: Token[]): boolean {
 function withoutWhere(context: RuleContext, kind: 'UPDATE' | 'DELETE'): RuleHit[] {
   const statement = updateOrDelete(context)
   if (!statement || statement.kind !== kind || whereClause(statement.tokens)) return []
-  const table = label(statement.table)
+  const table = qualifiedLabel(statement.table)
   const at = statement.tokens[0]!
   if (hasFilteringJoin(statement.tokens)) {
     return [{at, level: 'warning', message: `${kind} on ${table} has no WHERE clause: only the join condition limits which rows ${kind === 'UPDATE' ? 'change' : 'are deleted'}`}]
@@ -101,7 +100,7 @@ const alwaysTrueWhere: Rule = {
     if (!statement || !where || !isAlwaysTrue(where.tokens)) return []
     const condition = where.tokens.map((t) => t.text).join(' ')
     const shown = condition.length > 60 ? `${condition.slice(0, 57)}...` : condition
-    return [{at: where.keyword, message: `WHERE ${shown} is always true: this ${statement.kind} touches every row of ${label(statement.table)}`}]
+    return [{at: where.keyword, message: `WHERE ${shown} is always true: this ${statement.kind} touches every row of ${qualifiedLabel(statement.table)}`}]
   },
 }
 
@@ -172,7 +171,7 @@ const limitWithoutOrderBy: Rule = {
     if (!statement) return []
     const limit = findTopLevelWord(statement.tokens, 'LIMIT')
     if (limit < 0 || hasTopLevel(statement.tokens, 'ORDER')) return []
-    return [{at: statement.tokens[limit]!, message: `${statement.kind} on ${label(statement.table)} uses LIMIT without ORDER BY: which rows it changes is not deterministic, and it is unsafe for statement-based replication`}]
+    return [{at: statement.tokens[limit]!, message: `${statement.kind} on ${qualifiedLabel(statement.table)} uses LIMIT without ORDER BY: which rows it changes is not deterministic, and it is unsafe for statement-based replication`}]
   },
 }
 
@@ -190,7 +189,7 @@ const insertWithoutColumns: Rule = {
     const {tokens, kind} = mainStatement(context.statement.tokens)
     const shape = insertShape(tokens)
     if (!shape || shape.columnList !== undefined || (shape.body !== 'values' && shape.body !== 'query')) return []
-    return [{at: shape.table.at, message: `${kind} INTO ${label(shape.table)} has no column list: values go to columns by position`}]
+    return [{at: shape.table.at, message: `${kind} INTO ${qualifiedLabel(shape.table)} has no column list: values go to columns by position`}]
   },
 }
 
@@ -212,7 +211,7 @@ const insertSelectStar: Rule = {
     if (select < 0) return []
     const star = selectList(tokens, select).items.find(isStarItem)
     if (!star) return []
-    return [{at: star[star.length - 1]!, message: `${kind} INTO ${label(shape.table)} ... SELECT * depends on the column order of both tables`}]
+    return [{at: star[star.length - 1]!, message: `${kind} INTO ${qualifiedLabel(shape.table)} ... SELECT * depends on the column order of both tables`}]
   },
 }
 
@@ -249,7 +248,7 @@ const insertTooManyRows: Rule = {
     const rows = valuesRowCount(tokens, shape.bodyIndex)
     const limit = context.thresholds.maxInsertRows
     if (rows <= limit) return []
-    return [{at: tokens[shape.bodyIndex]!, message: `${kind} INTO ${label(shape.table)} carries ${count(rows)} rows in one statement (threshold ${count(limit)})`}]
+    return [{at: tokens[shape.bodyIndex]!, message: `${kind} INTO ${qualifiedLabel(shape.table)} carries ${formatCount(rows)} rows in one statement (threshold ${formatCount(limit)})`}]
   },
 }
 
@@ -282,7 +281,7 @@ const mixedDdlDml: Rule = {
     const state = (context.file.memo.get(mixedDdlDml.id) as MixState | undefined) ?? {}
     context.file.memo.set(mixedDdlDml.id, state)
     const table = targetTable(tokens)
-    const what = `${kind}${table ? ` ${label(table)}` : ''} (line ${tokens[0]!.line})`
+    const what = `${kind}${table ? ` ${qualifiedLabel(table)}` : ''} (line ${tokens[0]!.line})`
     const ddlBefore = state.ddl !== undefined
     const dmlBefore = state.dml !== undefined
     if (isDdl) state.ddl ??= what
@@ -359,9 +358,9 @@ const largeBackfill: Rule = {
     const where = whereClause(statement.tokens)
     if (where && boundedByKeys(where.tokens, info)) return []
     const key = primaryKey(info)?.columns[0]
-    const table = label(statement.table)
+    const table = qualifiedLabel(statement.table)
     const verb = statement.kind === 'UPDATE' ? 'rewrites' : 'deletes'
-    const scope = where ? `up to ${count(rows)} rows` : `all ~${count(rows)} rows`
+    const scope = where ? `up to ${formatCount(rows)} rows` : `all ~${formatCount(rows)} rows`
     return [
       {
         at: statement.tokens[0]!,
@@ -388,7 +387,7 @@ const multiTable: Rule = {
     const statement = updateOrDelete(context)
     if (!statement) return []
     const tables = tableReferences(statement.tokens, {nested: false})
-    const names = [...new Set(tables.map((t) => (t.schema ? `${t.schema}.${t.name}` : t.name)))]
+    const names = [...new Set(tables.map(qualifiedLabel))]
     if (names.length < 2) return []
     return [{at: statement.tokens[0]!, message: `multi-table ${statement.kind} of ${names[0]} with ${names.slice(1).join(', ')}`}]
   },
@@ -408,7 +407,7 @@ const replaceInto: Rule = {
     const {tokens, kind} = mainStatement(context.statement.tokens)
     if (kind !== 'REPLACE') return []
     const table = targetTable(tokens)
-    return table ? [{at: tokens[0]!, message: `REPLACE INTO ${label(table)} deletes and re-inserts rows that hit a unique key (triggers, ON DELETE cascades, new auto-increment values)`}] : []
+    return table ? [{at: tokens[0]!, message: `REPLACE INTO ${qualifiedLabel(table)} deletes and re-inserts rows that hit a unique key (triggers, ON DELETE cascades, new auto-increment values)`}] : []
   },
 }
 
@@ -429,7 +428,7 @@ const loadData: Rule = {
     const table = into >= 0 ? readQualifiedName(tokens, into + 2) : undefined
     const localAt = findWords(tokens, ['LOCAL'])
     const local = localAt >= 0 && (into < 0 || localAt < into)
-    return [{at: tokens[0]!, message: `LOAD ${tokens[1]!.value}${local ? ' LOCAL' : ''} INFILE into ${table ? label(table) : 'a table'}: the file, its encoding and local_infile must be right wherever this runs`}]
+    return [{at: tokens[0]!, message: `LOAD ${tokens[1]!.value}${local ? ' LOCAL' : ''} INFILE into ${table ? qualifiedLabel(table) : 'a table'}: the file, its encoding and local_infile must be right wherever this runs`}]
   },
 }
 

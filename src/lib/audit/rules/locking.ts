@@ -1,3 +1,4 @@
+import {formatCount} from '../../core/text.ts'
 import {hasCapability} from '../../connect/capabilities.ts'
 import {
   classifyAlter,
@@ -13,7 +14,7 @@ import {
   type TableChange,
 } from '../../sql/ddl.ts'
 import {isWord, type Token} from '../../sql/lexer.ts'
-import {readQualifiedName, splitTopLevel, type QualifiedName} from '../../sql/tokens.ts'
+import {qualifiedLabel, readQualifiedName, splitTopLevel, type QualifiedName} from '../../sql/tokens.ts'
 import type {AuditStatement, Level, Rule, RuleContext, RuleHit, TableInfo, Thresholds} from '../types.ts'
 
 /*
@@ -30,8 +31,6 @@ const METADATA_WAIT_REPORTED = 'locking:metadata-wait-reported'
 /** A lock_wait_timeout at or below this (seconds) bounds the metadata-lock queue well enough. */
 const BOUNDED_LOCK_WAIT = 60
 
-export const tableLabel = (table: QualifiedName) => (table.schema ? `${table.schema}.${table.name}` : table.name)
-const count = (n: number) => n.toLocaleString('en-US')
 
 function sessionValueIsOff(value: Token[]): boolean | undefined {
   const [token] = value
@@ -132,7 +131,7 @@ function formatDuration(seconds: number): string {
 function sizeText(size: TableSize, thresholds: Thresholds, verb = 'copy'): string {
   const parts: string[] = []
   if (size.bytes !== undefined) parts.push(formatBytes(size.bytes))
-  if (size.rows !== undefined) parts.push(`${count(size.rows)} rows`)
+  if (size.rows !== undefined) parts.push(`${formatCount(size.rows)} rows`)
   if (parts.length === 0) return ''
   const estimate =
     size.bytes !== undefined && thresholds.copyBytesPerSecond > 0
@@ -148,7 +147,7 @@ function shellQuote(text: string): string {
 }
 
 export function onlineChangeHint(change: TableChange): string {
-  return `run it as an online schema change instead: dbakit schema change --profile PROFILE --alter ${shellQuote(change.alterText)} ${tableLabel(change.table)}`
+  return `run it as an online schema change instead: dbakit schema change --profile PROFILE --alter ${shellQuote(change.alterText)} ${qualifiedLabel(change.table)}`
 }
 
 interface Analysis {
@@ -178,7 +177,7 @@ function analyse(context: RuleContext): Analysis[] {
   return result
 }
 
-const what = (change: TableChange) => (change.statement === 'ALTER TABLE' || change.statement === 'OPTIMIZE TABLE' ? `${change.statement} ${tableLabel(change.table)}` : `${change.statement} on ${tableLabel(change.table)}`)
+const what = (change: TableChange) => (change.statement === 'ALTER TABLE' || change.statement === 'OPTIMIZE TABLE' ? `${change.statement} ${qualifiedLabel(change.table)}` : `${change.statement} on ${qualifiedLabel(change.table)}`)
 
 /** The clause to point at: the first one with the statement's worst algorithm. */
 function worstClause(classification: AlterClassification): ClauseClassification | undefined {
@@ -199,7 +198,7 @@ const copyAlter: Rule = {
     const hits: RuleHit[] = []
     for (const {change, classification, isNew, size} of analyse(context)) {
       if (isNew || classification.algorithm !== 'COPY' || classification.refused) continue
-      const table = tableLabel(change.table)
+      const table = qualifiedLabel(change.table)
       const verb = classification.certain ? 'copies' : 'may copy'
       hits.push({
         at: worstClause(classification)?.clause.at ?? change.clauses[0]?.at,
@@ -257,7 +256,7 @@ const blocksWrites: Rule = {
         if (clause.algorithm === 'COPY' || !clause.blocksWrites || !clause.scansTable) continue
         hits.push({
           at: clause.clause.at,
-          message: `${tokensText(clause.clause.tokens.slice(0, 4))}... blocks writes to ${tableLabel(change.table)} while it runs (LOCK=${clause.lock}): ${clause.reason}${sizeText(size, context.thresholds, 'scan')}`,
+          message: `${tokensText(clause.clause.tokens.slice(0, 4))}... blocks writes to ${qualifiedLabel(change.table)} while it runs (LOCK=${clause.lock}): ${clause.reason}${sizeText(size, context.thresholds, 'scan')}`,
           hint: onlineChangeHint(change),
           ...(size.big ? {level: 'error' as Level} : {}),
         })
@@ -325,8 +324,8 @@ const mergeAlters: Rule = {
         const merged = [...earlier.filter((a) => a.heavy).flatMap((a) => a.clauses), ...clauses]
         hits.push({
           at: change.clauses[0]?.at,
-          message: `this is table-rewriting ALTER number ${number} on ${tableLabel(change.table)} in this file (the first is at line ${first.line}): each one scans the table again`,
-          hint: `merge them into one statement: ALTER TABLE ${tableLabel(change.table)} ${merged.join(', ')};`,
+          message: `this is table-rewriting ALTER number ${number} on ${qualifiedLabel(change.table)} in this file (the first is at line ${first.line}): each one scans the table again`,
+          hint: `merge them into one statement: ALTER TABLE ${qualifiedLabel(change.table)} ${merged.join(', ')};`,
           ...(size.big ? {level: 'warning' as Level} : {}),
         })
       }
@@ -393,7 +392,7 @@ const columnPosition: Rule = {
         const position = clause.definition?.position
         if (!position) continue
         const where = position.kind === 'first' ? 'FIRST' : `AFTER ${position.column}`
-        const column = `${tableLabel(change.table)}.${clause.definition!.name}`
+        const column = `${qualifiedLabel(change.table)}.${clause.definition!.name}`
         let message: string | undefined
         if (clause.kind === 'add-column' && instantAdd && !anyPosition) {
           message = `adding ${column} ${where} rebuilds the table on ${context.target.flavor === 'mysql' ? 'MySQL' : 'MariaDB'} ${context.target.version}: only a column added last is INSTANT before ${context.target.flavor === 'mysql' ? 'MySQL 8.0.29' : 'MariaDB 10.4'}`
@@ -434,8 +433,8 @@ const lockTables: Rule = {
       hits.push({
         at: table.at,
         message: write
-          ? `LOCK TABLES ${tableLabel(table)} WRITE blocks every other session's reads and writes on ${tableLabel(table)} until UNLOCK TABLES`
-          : `LOCK TABLES ${tableLabel(table)} READ blocks every write to ${tableLabel(table)} until UNLOCK TABLES`,
+          ? `LOCK TABLES ${qualifiedLabel(table)} WRITE blocks every other session's reads and writes on ${qualifiedLabel(table)} until UNLOCK TABLES`
+          : `LOCK TABLES ${qualifiedLabel(table)} READ blocks every write to ${qualifiedLabel(table)} until UNLOCK TABLES`,
       })
     }
     return hits
@@ -466,8 +465,8 @@ const metadataLockWait: Rule = {
     return [
       {
         at: context.statement.tokens[0],
-        message: `${what(change.change)} waits for a metadata lock behind any open transaction on ${tableLabel(change.change.table)}, and every later query on the table queues behind it; nothing in this file bounds that wait`,
-        ...(context.target.flavor === 'mariadb' ? {hint: `put SET SESSION lock_wait_timeout = 5 before the DDL, or write ALTER TABLE ${tableLabel(change.change.table)} WAIT 5 ..., and retry on timeout`} : {}),
+        message: `${what(change.change)} waits for a metadata lock behind any open transaction on ${qualifiedLabel(change.change.table)}, and every later query on the table queues behind it; nothing in this file bounds that wait`,
+        ...(context.target.flavor === 'mariadb' ? {hint: `put SET SESSION lock_wait_timeout = 5 before the DDL, or write ALTER TABLE ${qualifiedLabel(change.change.table)} WAIT 5 ..., and retry on timeout`} : {}),
       },
     ]
   },

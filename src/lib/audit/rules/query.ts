@@ -1,3 +1,4 @@
+import {formatCount} from '../../core/text.ts'
 import {isWord, type Token} from '../../sql/lexer.ts'
 import {findWords, matchingParen} from '../../sql/tokens.ts'
 import {
@@ -353,7 +354,7 @@ const largeOffset: Rule = {
   id: 'query-large-offset',
   family: 'query',
   level: 'notice',
-  summary: `LIMIT with a large OFFSET (over ${LARGE_OFFSET.toLocaleString('en-US')}) reads and discards all skipped rows`,
+  summary: `LIMIT with a large OFFSET (over ${formatCount(LARGE_OFFSET)}) reads and discards all skipped rows`,
   rationale:
     'LIMIT 100 OFFSET 500000 makes the server produce 500,100 rows and throw 500,000 away, so every later page is slower than the one before. Deep pagination like this is a common cause of slow-log entries on otherwise indexed queries.',
   bad: 'SELECT id, title FROM articles ORDER BY id LIMIT 50 OFFSET 200000',
@@ -370,7 +371,7 @@ const largeOffset: Rule = {
       else if (isWord(tokens[i + 2], 'OFFSET')) offset = tokens[i + 3]
       if (offset?.type !== 'number' || !(Number(offset.text) > LARGE_OFFSET)) continue
       const tables = blockTables(tokens, i)
-      hits.push({at: offset, message: `OFFSET ${offset.text}${tables.length > 0 ? ` on ${tableList(tables)}` : ''} reads and discards ${Number(offset.text).toLocaleString('en-US')} rows per call`})
+      hits.push({at: offset, message: `OFFSET ${offset.text}${tables.length > 0 ? ` on ${tableList(tables)}` : ''} reads and discards ${formatCount(Number(offset.text))} rows per call`})
     }
     return hits
   },
@@ -403,7 +404,7 @@ const unboundedSelect: Rule = {
       if (rows !== undefined && rows > context.thresholds.bigTableRows && rows > (biggest?.rows ?? 0)) biggest = {ref, rows}
     }
     if (!biggest) return []
-    return [{at: biggest.ref.at, message: `SELECT from ${biggest.ref.name} (~${biggest.rows.toLocaleString('en-US')} rows) has neither WHERE nor LIMIT: it reads and returns the whole table`}]
+    return [{at: biggest.ref.at, message: `SELECT from ${biggest.ref.name} (~${formatCount(biggest.rows)} rows) has neither WHERE nor LIMIT: it reads and returns the whole table`}]
   },
 }
 

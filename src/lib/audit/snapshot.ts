@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {usageError} from '../core/errors.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import type {SqlFlavor} from '../sql/parser.ts'
-import type {SchemaView, TableInfo} from './types.ts'
+import type {SchemaView, TableInfo} from '../sql/schema.ts'
 
 /**
  * A schema snapshot: tables, columns, indexes and size statistics of one database, taken from
