@@ -27,11 +27,25 @@ export function contextFor(sql: string, options: ContextOptions = {}): RuleConte
   }
 }
 
+/**
+ * Runs one rule as the engine does: observe, then check. A rule that fires on a statement whose
+ * first word its `kinds` does not list would never fire in the engine, so that is a test failure.
+ */
+export function runRule(rule: Rule, context: RuleContext): RuleHit[] {
+  rule.observe?.(context)
+  const hits = rule.check(context)
+  const first = context.statement.tokens[0]?.value ?? ''
+  if (hits.length > 0 && rule.kinds && !rule.kinds.includes(first)) {
+    throw new Error(`${rule.id} fired on a statement starting with ${first}, which its kinds (${rule.kinds.join(', ')}) do not list`)
+  }
+  return hits
+}
+
 /** Runs one rule over one statement. */
-export const check = (rule: Rule, sql: string, options?: ContextOptions): RuleHit[] => rule.check(contextFor(sql, options))
+export const check = (rule: Rule, sql: string, options?: ContextOptions): RuleHit[] => runRule(rule, contextFor(sql, options))
 
 /** Runs one rule over several statements of one file, in order, sharing the file state. */
 export function checkFile(rule: Rule, statements: string[], options: ContextOptions = {}): RuleHit[][] {
   const file = newFileState()
-  return statements.map((sql) => rule.check(contextFor(sql, {...options, file})))
+  return statements.map((sql) => runRule(rule, contextFor(sql, {...options, file})))
 }

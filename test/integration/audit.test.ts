@@ -109,6 +109,26 @@ describe('dbakit audit (offline)', () => {
     assert.equal(finding.line, 5)
   })
 
+  it('audits one-statement trigger, procedure and event bodies, and the first statement of a trigger block', async () => {
+    const dir = workspace({
+      'routines.sql': [
+        'CREATE TRIGGER t1 AFTER INSERT ON orders FOR EACH ROW DELETE FROM cache;',
+        'CREATE DEFINER=CURRENT_USER() PROCEDURE p1(IN x INT) COMMENT \'purge\' UPDATE stock SET qty = 0;',
+        'CREATE EVENT e1 ON SCHEDULE EVERY 1 DAY DO DELETE FROM sessions;',
+        'DELIMITER //',
+        'CREATE TRIGGER t2 BEFORE UPDATE ON orders FOR EACH ROW FOLLOWS t1 BEGIN',
+        '  DELETE FROM audit_tmp;',
+        'END//',
+        'DELIMITER ;',
+      ].join('\n'),
+    })
+    const {stdout} = await audit(['routines.sql', '--json'], {cwd: dir})
+    const found = json(stdout).findings.map((f) => `${f.rule}@${f.line}`)
+    for (const expected of ['dml-delete-without-where@1', 'dml-update-without-where@2', 'dml-delete-without-where@3', 'dml-delete-without-where@6']) {
+      assert.ok(found.includes(expected), `${expected} missing from ${found.join(' ')}`)
+    }
+  })
+
   it('reports a real syntax error with its position and still audits the rest', async () => {
     const dir = workspace({'typo.sql': 'SELEC * FROM t;\nUPDATE t SET a = 1;\n'})
     const {code, stdout} = await audit(['typo.sql', '--json'], {cwd: dir})

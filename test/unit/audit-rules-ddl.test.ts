@@ -4,7 +4,7 @@ import {rules as designRules} from '../../src/lib/audit/rules/design.ts'
 import {rules as destructiveRules} from '../../src/lib/audit/rules/destructive.ts'
 import {rules as lockingRules} from '../../src/lib/audit/rules/locking.ts'
 import {LEVELS, type Rule, type RuleHit, type SchemaView, type TableInfo} from '../../src/lib/audit/types.ts'
-import {checkFile, contextFor, newFileState, type ContextOptions} from '../helpers/audit.ts'
+import {checkFile, contextFor, newFileState, runRule, type ContextOptions} from '../helpers/audit.ts'
 
 const GiB = 1024 ** 3
 const ALL = [...destructiveRules, ...lockingRules, ...designRules]
@@ -45,7 +45,7 @@ function run(ruleId: string, script: string, options: ContextOptions = {}): Rule
   for (const sql of script.split(/;\s*\n/)) {
     const context = contextFor(sql, {...options, file})
     context.statement.line = line
-    hits.push(...rule(ruleId).check(context))
+    hits.push(...runRule(rule(ruleId), context))
     line += sql.split('\n').length
   }
   return hits
@@ -108,7 +108,7 @@ describe('DDL rule catalog', () => {
       for (let end = 0; end <= sql.length; end += 4) {
         for (const options of [{schema}, {flavor: 'mysql' as const, version: '5.7.44'}]) {
           const context = contextFor(sql.slice(0, end), options)
-          for (const r of ALL) r.check(context)
+          for (const r of ALL) runRule(r, context)
         }
       }
     }

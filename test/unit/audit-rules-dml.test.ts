@@ -5,7 +5,7 @@ import {rules as dmlRules} from '../../src/lib/audit/rules/dml.ts'
 import {rules as queryRules} from '../../src/lib/audit/rules/query.ts'
 import {rules as securityRules} from '../../src/lib/audit/rules/security.ts'
 import type {Rule, RuleHit, SchemaView, TableInfo} from '../../src/lib/audit/types.ts'
-import {check, checkFile, contextFor, newFileState, type ContextOptions} from '../helpers/audit.ts'
+import {check, checkFile, contextFor, newFileState, runRule, type ContextOptions} from '../helpers/audit.ts'
 
 const FAMILIES = {dml: dmlRules, query: queryRules, security: securityRules}
 const ALL: Rule[] = [...dmlRules, ...queryRules, ...securityRules]
@@ -166,7 +166,7 @@ describe('rule catalog: dml, query, security', () => {
         const prefix = tokens.slice(0, n)
         for (const withSchema of [false, true]) {
           const context = {...base, statement: {...base.statement, text, tokens: prefix, allTokens: prefix}, file: newFileState(), ...(withSchema ? {schema} : {})}
-          for (const rule of ALL) assert.doesNotThrow(() => rule.check(context), `${rule.id} on: ${text}`)
+          for (const rule of ALL) assert.doesNotThrow(() => runRule(rule, context), `${rule.id} on: ${text}`)
         }
       }
     }
@@ -287,11 +287,11 @@ describe('dml rules', () => {
     assert.deepEqual(checkFile(rule, ['UPDATE t SET a = 1 WHERE id = 1', 'INSERT INTO t (a) VALUES (2)']).flat(), [])
     // A routine body runs when called, not when the file runs.
     const file = newFileState()
-    rule.check(contextFor('ALTER TABLE t ADD COLUMN b INT', {file}))
+    runRule(rule, contextFor('ALTER TABLE t ADD COLUMN b INT', {file}))
     const routine = contextFor('UPDATE t SET a = 1 WHERE id = 1', {file})
     routine.statement.routine = 'CREATE PROCEDURE'
-    assert.deepEqual(rule.check(routine), [])
-    assert.equal(rule.check(contextFor('INSERT INTO t (a) VALUES (1)', {file})).length, 1)
+    assert.deepEqual(runRule(rule, routine), [])
+    assert.equal(runRule(rule, contextFor('INSERT INTO t (a) VALUES (1)', {file})).length, 1)
   })
 
   it('dml-large-backfill', () => {

@@ -83,7 +83,9 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
     if (!this.jsonEnabled()) {
       const {render} = await import('../../lib/audit/reporters/index.ts')
       const output = render(flags.format, report, {rules: catalog(), color: colorEnabled(process.stdout), toolVersion: this.config.version})
-      process.stdout.write(output.stdout.endsWith('\n') || output.stdout === '' ? output.stdout : `${output.stdout}\n`)
+      // Written as is, then the newline: a large report is not copied once more to append one.
+      process.stdout.write(output.stdout)
+      if (output.stdout !== '' && !output.stdout.endsWith('\n')) process.stdout.write('\n')
       if (output.summaryMarkdown && process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, output.summaryMarkdown)
     }
     if (report.failed) process.exitCode = ExitCode.findings

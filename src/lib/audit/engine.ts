@@ -108,6 +108,19 @@ export function auditText(file: string, text: string, options: EngineOptions): F
     } satisfies Finding
   }
 
+  const enabled = options.rules.filter((rule) => options.levels[rule.id] !== 'off' && !(rule.needsSchema && !options.schema))
+  const observers = enabled.filter((rule) => rule.observe)
+  // Most rules concern a few kinds of statement: look them up by first word instead of asking all.
+  const byFirstWord = new Map<string, Rule[]>()
+  const rulesFor = (word: string): Rule[] => {
+    let rules = byFirstWord.get(word)
+    if (!rules) {
+      rules = enabled.filter((rule) => !rule.kinds || rule.kinds.includes(word))
+      byFirstWord.set(word, rules)
+    }
+    return rules
+  }
+
   const auditStatement = (statement: AuditStatement): Finding[] => {
     statements++
     const out: Finding[] = []
@@ -118,9 +131,9 @@ export function auditText(file: string, text: string, options: EngineOptions): F
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
-    for (const rule of options.rules) {
-      const level = options.levels[rule.id]
-      if (level === 'off' || (rule.needsSchema && !options.schema)) continue
+    for (const rule of observers) rule.observe!(context)
+    for (const rule of rulesFor(first?.value ?? '')) {
+      const level = options.levels[rule.id] as Level | undefined
       let hits: RuleHit[]
       try {
         hits = rule.check(context)
@@ -230,9 +243,10 @@ function invalidSuppressions(suppressions: Suppression[], file: string, lines: s
  * with control-flow words (BEGIN, IF ... THEN, WHILE ... DO, labels) stripped from their front.
  */
 function routineBody(statement: AuditStatement): AuditStatement[] {
-  if (!ROUTINES.has(statementKind(statement.tokens))) return []
+  const kind = statementKind(statement.tokens)
+  if (!ROUTINES.has(kind)) return []
   const tokens = statement.tokens
-  const begin = tokens.findIndex((t) => isWord(t, 'BEGIN', 'DO', 'RETURN', 'FOR'))
+  const begin = bodyStart(tokens, kind)
   if (begin < 0) return []
   const inner: AuditStatement[] = []
   let piece: Token[] = []
@@ -244,7 +258,7 @@ function routineBody(statement: AuditStatement): AuditStatement[] {
     const text = statement.text.slice(body[0]!.start - origin, body[body.length - 1]!.end - origin)
     inner.push({file: statement.file, text, tokens: body, allTokens: statement.allTokens.filter((t) => t.start >= body[0]!.start && t.end <= body[body.length - 1]!.end), line: body[0]!.line, column: body[0]!.column, routine: statementKind(tokens)})
   }
-  for (let i = begin + 1; i < tokens.length; i++) {
+  for (let i = begin; i < tokens.length; i++) {
     const token = tokens[i]!
     if (token.text === '(') {
       const close = matchingParen(tokens, i)
@@ -255,6 +269,29 @@ function routineBody(statement: AuditStatement): AuditStatement[] {
   }
   flush()
   return inner
+}
+
+/**
+ * Where a routine's body begins: after FOR EACH ROW [FOLLOWS|PRECEDES t] for a trigger, after DO for
+ * an event, and for a procedure or function at its BEGIN or, for a one-statement body, at the
+ * first statement after the parameter list and characteristics.
+ */
+function bodyStart(tokens: Token[], kind: string): number {
+  if (kind === 'CREATE TRIGGER') {
+    const each = findWords(tokens, ['FOR', 'EACH', 'ROW'])
+    if (each < 0) return -1
+    return isWord(tokens[each + 3], 'FOLLOWS', 'PRECEDES') ? each + 5 : each + 3
+  }
+  if (kind === 'CREATE EVENT') {
+    const at = tokens.findIndex((t) => isWord(t, 'DO'))
+    return at < 0 ? -1 : at + 1
+  }
+  const keyword = tokens.findIndex((t) => isWord(t, 'PROCEDURE', 'FUNCTION'))
+  const parameters = tokens.findIndex((t, i) => i > keyword && t.text === '(')
+  const after = parameters < 0 ? -1 : matchingParen(tokens, parameters) + 1
+  if (keyword < 0 || after <= 0) return -1
+  // Characteristics (COMMENT, DETERMINISTIC, SQL SECURITY...) start no statement; CHARACTER SET is a type.
+  return tokens.findIndex((t, i) => i >= after && t.type === 'word' && STATEMENT_STARTS.has(t.value) && !isWord(tokens[i - 1], 'CHARACTER'))
 }
 
 function stripControlFlow(tokens: Token[]): Token[] {

@@ -16,9 +16,9 @@ export interface AuditStatement {
   file: string
   /** Statement text without its delimiter. */
   text: string
-  /** Meaningful tokens (no whitespace, no comments), positions in file coordinates. */
+  /** Meaningful tokens (no comments), positions in file coordinates. */
   tokens: Token[]
-  /** Every token, comments included (for inline suppressions). */
+  /** Meaningful tokens and comments (for inline suppressions). */
   allTokens: Token[]
   line: number
   column: number
@@ -98,6 +98,14 @@ export interface Rule {
   fix: string
   /** Rules that need table information say so; they are skipped without a schema. */
   needsSchema?: boolean
+  /**
+   * First words of the statements this rule can report on (e.g. ['UPDATE', 'DELETE', 'WITH']); the
+   * engine runs `check` only on those. Omitted: every statement. A rule that fires on a statement
+   * whose first word is not listed fails its tests.
+   */
+  kinds?: readonly string[]
+  /** Records file state from every statement, whatever its first word (runs before any check). */
+  observe?(context: RuleContext): void
   check(context: RuleContext): RuleHit[]
 }
 

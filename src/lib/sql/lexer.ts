@@ -13,7 +13,6 @@ export type TokenType =
   | 'operator' // = <> != <= >= := || && + - * / % ! ~ ^ | & < > << >> ->> ->
   | 'punctuation' // ( ) , . ;
   | 'comment' // -- x, # x, /* x */ (not /*! */: that is executable and lexed as code)
-  | 'whitespace'
 
 export interface Token {
   type: TokenType
@@ -40,15 +39,18 @@ export interface LexOptions {
   ansiQuotes?: boolean
 }
 
+/** White space is skipped, not returned: nothing reads it, and it is half of all tokens. */
 export function tokenize(text: string, options: LexOptions = {}): Token[] {
   const tokens: Token[] = []
   let line = options.line ?? 1
   let column = options.column ?? 1
   const base = options.offset ?? 0
   let i = 0
-  const push = (type: TokenType, end: number, value?: string) => {
-    const slice = text.slice(i, end)
-    tokens.push({type, text: slice, value: value ?? (type === 'word' ? slice.toUpperCase() : slice), start: base + i, end: base + end, line, column})
+  const push = (type: TokenType | 'whitespace', end: number, value?: string) => {
+    if (type !== 'whitespace') {
+      const slice = text.slice(i, end)
+      tokens.push({type, text: slice, value: value ?? (type === 'word' ? slice.toUpperCase() : slice), start: base + i, end: base + end, line, column})
+    }
     for (let k = i; k < end; k++) {
       if (text.charCodeAt(k) === 10) {
         line++
@@ -165,8 +167,8 @@ function unquote(text: string, quote: string): string {
   return quote === '`' ? doubled : doubled.replace(/\\(.)/g, (_m, ch: string) => ({n: '\n', t: '\t', r: '\r', '0': '\0', Z: '\x1a'})[ch] ?? ch)
 }
 
-/** Tokens that carry meaning: no whitespace, no comments. */
-export const significant = (tokens: Token[]) => tokens.filter((t) => t.type !== 'whitespace' && t.type !== 'comment')
+/** Tokens that carry meaning: no comments. */
+export const significant = (tokens: Token[]) => tokens.filter((t) => t.type !== 'comment')
 
 /** True when the token is the given keyword (case-insensitive). */
 export const isWord = (token: Token | undefined, ...words: string[]) => token?.type === 'word' && words.includes(token.value)

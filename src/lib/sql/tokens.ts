@@ -42,22 +42,26 @@ export function memoizedByTokens<T>(read: (tokens: Token[]) => T): (tokens: Toke
   }
 }
 
-/** The statement's leading keywords, e.g. "ALTER TABLE", "CREATE UNIQUE INDEX", "INSERT", "SET". */
+const OBJECT_WORDS = new Set(['TABLE', 'INDEX', 'VIEW', 'PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT', 'USER', 'ROLE', 'DATABASE', 'SCHEMA', 'SEQUENCE', 'SERVER', 'TABLESPACE', 'LOGFILE', 'PACKAGE'])
+
+/** The statement's kind, e.g. "ALTER TABLE", "CREATE INDEX" (for CREATE UNIQUE INDEX too), "INSERT", "SET". */
 export const statementKind = memoizedByTokens(function statementKind(tokens: Token[]): string {
   const words: string[] = []
   for (const token of tokens) {
     if (token.type !== 'word') break
     words.push(token.value)
-    if (words.length === 3) break
+    if (words.length === 2) break
   }
-  const [a = '', b = '', c = ''] = words
+  const [a = '', b = ''] = words
   // TABLE is optional after TRUNCATE; both spellings are the same statement.
   if (a === 'TRUNCATE') return 'TRUNCATE TABLE'
   if (a === 'CREATE' || a === 'DROP' || a === 'ALTER' || a === 'RENAME') {
-    const skip = new Set(['OR', 'REPLACE', 'TEMPORARY', 'ONLINE', 'OFFLINE', 'IGNORE', 'DEFINER', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'IF'])
-    const object = [b, c].find((w) => w !== '' && !skip.has(w))
     if (b === 'UNIQUE' || b === 'FULLTEXT' || b === 'SPATIAL') return `${a} INDEX`
-    return object ? `${a} ${object}` : a
+    // The object word may come after OR REPLACE, TEMPORARY, ALGORITHM=..., DEFINER=user@host or
+    // SQL SECURITY ...: the first object word among the leading tokens names the statement.
+    const object = tokens.slice(1, 24).find((token) => token.type === 'word' && OBJECT_WORDS.has(token.value))
+    if (object) return `${a} ${object.value}`
+    return a
   }
   return a
 })

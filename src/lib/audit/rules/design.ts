@@ -58,6 +58,7 @@ const missingPrimaryKey: Rule = {
   id: 'design-missing-primary-key',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE'],
   summary: 'CREATE TABLE without a PRIMARY KEY',
   rationale:
     'InnoDB clusters rows by the primary key; without one it uses a hidden, server-wide row id that nothing can query. Row-based replication then scans the whole table for every replicated UPDATE or DELETE, Galera and group replication refuse or misbehave, and online schema change tools cannot work on the table.',
@@ -81,6 +82,7 @@ const nonInnodbEngine: Rule = {
   id: 'design-non-innodb-engine',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'Table engine other than InnoDB (MyISAM, MEMORY, Aria, ARCHIVE...)',
   rationale:
     'Only InnoDB gives transactions, crash recovery, row-level locking, foreign keys and online DDL. MyISAM and Aria lock the whole table on every write and can be corrupted by a crash; MEMORY tables lose their rows on restart and on replicas. Backups and replication tools also assume InnoDB.',
@@ -162,6 +164,7 @@ const legacyCharset: Rule = {
   id: 'design-legacy-charset',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'Character set other than utf8mb4 (utf8/utf8mb3, latin1...) for a table or column',
   rationale:
     'utf8 (an alias of utf8mb3) stores at most 3 bytes per character, so emoji and many CJK characters are rejected or turned into "?"; latin1 cannot store most of the world\'s scripts. Mixed character sets also force conversions in joins, which stop indexes from being used.',
@@ -186,6 +189,7 @@ const collationMismatch: Rule = {
   id: 'design-collation-mismatch',
   family: 'design',
   level: 'error',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'COLLATE that belongs to a different character set than the one declared',
   rationale:
     'A collation only works with its own character set: CHARACTER SET utf8mb4 COLLATE latin1_swedish_ci is rejected by the server (error 1253), so the migration stops at this statement. It usually comes from copying a definition between tables or servers.',
@@ -219,6 +223,7 @@ const floatForMoney: Rule = {
   id: 'design-float-for-money',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'FLOAT/DOUBLE for a money-like column (price, amount, cost, balance, total, fee...)',
   rationale:
     'FLOAT and DOUBLE are binary approximations: 0.1 + 0.2 is not 0.3, sums drift by fractions of a cent, and equality tests fail. Money needs exact decimal arithmetic, which only DECIMAL (or an integer number of cents) gives.',
@@ -236,6 +241,7 @@ const floatType: Rule = {
   id: 'design-float-type',
   family: 'design',
   level: 'notice',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'FLOAT/DOUBLE column (approximate values)',
   rationale:
     'FLOAT and DOUBLE store approximations, so exact comparisons, GROUP BY and unique keys on them behave unexpectedly, and FLOAT keeps only about 7 significant digits. They suit measurements; counts, identifiers and anything compared for equality need an integer or DECIMAL. The FLOAT(M,D) syntax is also deprecated in MySQL 8.0.17+.',
@@ -253,6 +259,7 @@ const lobDefault: Rule = {
   id: 'design-text-blob-default',
   family: 'design',
   level: 'error',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'DEFAULT on a TEXT/BLOB/JSON/GEOMETRY column that the target server rejects',
   rationale:
     'MySQL before 8.0.13 and MariaDB before 10.2.1 accept no DEFAULT at all on TEXT, BLOB, JSON and spatial columns, and MySQL 8.0.13+ accepts one only written as an expression, DEFAULT (\'...\'). A literal default makes the statement fail on those servers (or, without strict mode, be silently ignored).',
@@ -279,6 +286,7 @@ const zeroDateDefault: Rule = {
   id: 'design-zero-date-default',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: "Zero date ('0000-00-00') as a column DEFAULT",
   rationale:
     "'0000-00-00' is not a date: MySQL's default sql_mode (NO_ZERO_DATE with strict mode) rejects it, so the DDL fails there. Drivers and languages turn it into errors or null, and it hides missing data that NULL would make explicit.",
@@ -364,6 +372,7 @@ const duplicateIndex: Rule = {
   id: 'design-duplicate-index',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'Index on exactly the same columns as another index of the table',
   rationale:
     'A duplicate index answers no query the other one cannot, yet every INSERT, UPDATE and DELETE maintains both, they take buffer pool memory and disk, and the optimizer has one more plan to weigh. It is usually an accident of an ORM or of a migration written twice.',
@@ -394,6 +403,7 @@ const redundantIndex: Rule = {
   id: 'design-redundant-index',
   family: 'design',
   level: 'notice',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'Non-unique index that is a left prefix of another index (a) vs (a, b)',
   rationale:
     'An index on (a) is redundant next to one on (a, b): every lookup on a can use the longer index. The shorter one still costs write amplification, memory and disk. Unique indexes are kept out of this: they enforce a constraint.',
@@ -425,6 +435,7 @@ const tooManyIndexes: Rule = {
   id: 'design-too-many-indexes',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'More indexes on one table than the configured maximum (thresholds.maxIndexes)',
   rationale:
     'Every index is updated on each write, so a table with many indexes turns one INSERT into many page changes, more redo, more replica work and more buffer pool pressure. Past a handful, some indexes are usually unused or redundant.',
@@ -453,6 +464,7 @@ const lowCardinalityIndex: Rule = {
   family: 'design',
   level: 'notice',
   needsSchema: true,
+  kinds: ['CREATE', 'ALTER'],
   summary: 'New single-column index on a column with very few distinct values (from schema statistics)',
   rationale:
     'When a column holds a handful of values (status, flags, booleans) each value matches a large share of the table, and the optimizer prefers a full scan to thousands of index lookups; the index mostly costs writes. It helps only as the first part of a composite index, or for a rare value queried on purpose.',
@@ -488,6 +500,7 @@ const foreignKey: Rule = {
   id: 'design-foreign-key',
   family: 'design',
   level: 'notice',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'FOREIGN KEY constraint (complicates online schema changes and locking)',
   rationale:
     'Foreign keys make every write to the child check the parent (with shared locks that cause contention and deadlocks), cascades run invisibly to the binary log reader on MySQL, and online schema change tools struggle: gh-ost refuses tables with foreign keys and pt-online-schema-change needs special handling for the referencing side. Many teams enforce relationships in the application instead.',
@@ -517,6 +530,7 @@ const autoIncrementType: Rule = {
   id: 'design-auto-increment-type',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
   summary: 'AUTO_INCREMENT column that is signed or smaller than INT (runs out of values early)',
   rationale:
     'A signed INT AUTO_INCREMENT stops at 2,147,483,647, half of what the same 4 bytes hold unsigned, and SMALLINT or MEDIUMINT much sooner. When it runs out every INSERT fails with a duplicate-key error, and widening the key of a big table then takes a full copy under pressure.',
@@ -541,6 +555,7 @@ const createTableAsSelect: Rule = {
   id: 'design-create-table-as-select',
   family: 'design',
   level: 'warning',
+  kinds: ['CREATE'],
   summary: 'CREATE TABLE ... AS SELECT (loses keys and indexes; unsafe with GTIDs on older MySQL)',
   rationale:
     'CREATE TABLE ... SELECT copies column types but not the primary key, indexes, AUTO_INCREMENT or foreign keys, so the new table is heap-like and slow. It locks the rows it reads for the whole copy with statement-based logging, and MySQL before 8.0.21 rejects it when enforce_gtid_consistency is ON.',

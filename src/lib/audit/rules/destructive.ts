@@ -68,6 +68,7 @@ const dropTable: Rule = {
   id: 'destructive-drop-table',
   family: 'destructive',
   level: 'error',
+  kinds: ['DROP'],
   summary: 'DROP TABLE deletes a table and all its rows',
   rationale:
     'A dropped table is gone: getting it back means restoring a backup and replaying binary logs up to the moment before the drop, and everything written since is at risk. On large InnoDB tables the drop itself can also stall the server while the buffer pool and the file are cleaned up.',
@@ -90,6 +91,7 @@ const dropDatabase: Rule = {
   id: 'destructive-drop-database',
   family: 'destructive',
   level: 'error',
+  kinds: ['DROP'],
   summary: 'DROP DATABASE / DROP SCHEMA deletes every table, view and routine in the schema',
   rationale:
     'DROP DATABASE removes everything the schema holds in one statement that cannot be rolled back. It has no place in a migration: a typo in the name or a script run against the wrong server wipes out a whole application.',
@@ -110,6 +112,7 @@ const truncate: Rule = {
   id: 'destructive-truncate',
   family: 'destructive',
   level: 'error',
+  kinds: ['TRUNCATE'],
   summary: 'TRUNCATE TABLE deletes every row, without a WHERE and without rollback',
   rationale:
     'TRUNCATE drops and recreates the table: all rows go at once, it commits implicitly so it cannot be rolled back, and it does not fire DELETE triggers. Run against the wrong table or server, the data only comes back from a backup.',
@@ -127,6 +130,7 @@ const renameTable: Rule = {
   id: 'destructive-rename-table',
   family: 'destructive',
   level: 'warning',
+  kinds: ['RENAME', 'ALTER'],
   summary: 'Renaming a table breaks every query, view and deployed code that uses the old name',
   rationale:
     'A table rename is instant, and so is the breakage: code already deployed, views, triggers, routines and reports still use the old name and fail from that moment. The atomic swap RENAME TABLE t TO t_old, t_new TO t keeps the name and is not reported.',
@@ -157,6 +161,7 @@ const dropColumn: Rule = {
   id: 'destructive-drop-column',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER'],
   summary: 'DROP COLUMN deletes the column\'s data and breaks code that still uses it',
   rationale:
     'The column\'s values are gone for good, and any deployed code that still selects or inserts it fails at once, including the previous release during a rolling deploy or a rollback. ORMs that list every column in INSERTs break even if the column looked unused.',
@@ -175,6 +180,7 @@ const renameColumn: Rule = {
   id: 'destructive-rename-column',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER'],
   summary: 'Renaming a column (RENAME COLUMN, CHANGE old new) breaks code that uses the old name',
   rationale:
     'A rename takes effect the moment the ALTER ends, but deployed code, views, triggers and the previous release during a rollout still use the old name and fail. There is no moment when both the old and the new code work unless the change is split.',
@@ -198,6 +204,7 @@ const narrowingType: Rule = {
   family: 'destructive',
   level: 'error',
   needsSchema: true,
+  kinds: ['ALTER'],
   summary: 'MODIFY/CHANGE to a type that cannot hold every current value (BIGINT -> INT, VARCHAR(255) -> VARCHAR(50), fewer decimals...)',
   rationale:
     'When the new type is narrower, existing values that do not fit are truncated or rounded without notice when sql_mode is not strict, and make the ALTER fail halfway through the copy when it is. Either way the outcome depends on the data, which a review of the migration alone does not show.',
@@ -220,6 +227,7 @@ const notNullWithoutDefault: Rule = {
   id: 'destructive-not-null-without-default',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER'],
   summary: 'ADD COLUMN ... NOT NULL without a DEFAULT on an existing table',
   rationale:
     'Existing rows get the type\'s implicit default (0, an empty string or a zero date), which is rarely a meaningful value. In strict mode, every INSERT from code that does not know the new column fails with "Field doesn\'t have a default value", including the release deployed right now.',
@@ -257,6 +265,7 @@ const enumValues: Rule = {
   family: 'destructive',
   level: 'error',
   needsSchema: true,
+  kinds: ['ALTER'],
   summary: 'ENUM/SET redefinition that removes or reorders members',
   rationale:
     'Rows holding a removed member become the empty string (or the ALTER fails in strict mode), so data silently changes. Reordering keeps the labels but changes the stored numbers: ORDER BY, comparisons and code that uses the numeric value behave differently, and the table is copied. Appending members at the end is safe and instant.',
@@ -287,6 +296,7 @@ const modifyLosesAttributes: Rule = {
   family: 'destructive',
   level: 'warning',
   needsSchema: true,
+  kinds: ['ALTER'],
   summary: 'MODIFY/CHANGE that silently drops the column\'s NOT NULL or DEFAULT',
   rationale:
     'MODIFY and CHANGE replace the whole column definition: anything not restated is lost. Changing only the type of a NOT NULL column with a DEFAULT, and forgetting to repeat them, makes it nullable and default-less, which breaks INSERTs that relied on the default and lets NULLs in.',
@@ -314,6 +324,7 @@ const dropPrimaryKey: Rule = {
   id: 'destructive-drop-primary-key',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER', 'DROP'],
   summary: 'Dropping a PRIMARY KEY without adding another one',
   rationale:
     'Without a primary key, uniqueness is no longer enforced, InnoDB falls back to a hidden row id, row-based replication has to scan the whole table for every replicated row change, and online schema change tools refuse the table. It also copies the table.',
@@ -336,6 +347,7 @@ const dropForeignKey: Rule = {
   id: 'destructive-drop-foreign-key',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER'],
   summary: 'Dropping a FOREIGN KEY removes referential integrity checks',
   rationale:
     'Once the constraint is gone, orphan rows and dangling references can be written without error, and ON DELETE/UPDATE actions stop happening, which silently changes what deletes do. Re-adding it later requires a table copy to check every row.',
@@ -354,6 +366,7 @@ const dropIndex: Rule = {
   id: 'destructive-drop-index',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER', 'DROP'],
   summary: 'Dropping an index that queries may depend on',
   rationale:
     'Queries that used the index fall back to another index or a full table scan the moment it is gone, which can turn a millisecond query into a load problem; a UNIQUE index also stops enforcing uniqueness. Rebuilding the index afterwards takes a full table scan.',
@@ -380,6 +393,7 @@ const dropPartition: Rule = {
   id: 'destructive-drop-partition',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER'],
   summary: 'DROP PARTITION / TRUNCATE PARTITION deletes the rows stored in those partitions',
   rationale:
     'Dropping or truncating a partition deletes its rows instantly and for good, without a WHERE clause to review and without rollback. It is the right tool for data retention, which is exactly why a wrong partition name is so costly.',
@@ -402,6 +416,7 @@ const lossyCharsetConversion: Rule = {
   id: 'destructive-lossy-charset-conversion',
   family: 'destructive',
   level: 'warning',
+  kinds: ['ALTER'],
   summary: 'CONVERT TO CHARACTER SET a character set that cannot store every character (latin1, utf8mb3, ascii...)',
   rationale:
     'Converting a table to a smaller character set rewrites every text value. Characters the new set cannot represent, such as emoji in utf8mb3 or anything outside Western European scripts in latin1, are replaced by "?" for good, or make the ALTER fail halfway in strict mode.',

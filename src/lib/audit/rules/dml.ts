@@ -62,6 +62,7 @@ const updateWithoutWhere: Rule = {
   id: 'dml-update-without-where',
   family: 'dml',
   level: 'error',
+  kinds: ['UPDATE', 'WITH'],
   summary: 'UPDATE without a WHERE clause changes every row of the table',
   rationale:
     'A forgotten or truncated WHERE clause is the classic way to overwrite a whole table in production. The change is committed row by row into the binary log and replicas, so undoing it means a point-in-time restore.',
@@ -75,6 +76,7 @@ const deleteWithoutWhere: Rule = {
   id: 'dml-delete-without-where',
   family: 'dml',
   level: 'error',
+  kinds: ['DELETE', 'WITH'],
   summary: 'DELETE without a WHERE clause removes every row of the table',
   rationale:
     'A DELETE with no WHERE empties the table one row at a time: it holds locks on every row, bloats the undo log and the binary log, and the data only comes back from a backup. If emptying the table is really the intent, TRUNCATE TABLE says so and is far cheaper.',
@@ -88,6 +90,7 @@ const alwaysTrueWhere: Rule = {
   id: 'dml-always-true-where',
   family: 'dml',
   level: 'error',
+  kinds: ['UPDATE', 'DELETE', 'WITH'],
   summary: 'UPDATE/DELETE whose WHERE clause is always true (1=1, TRUE, x=x, ... OR 1)',
   rationale:
     'A condition such as WHERE 1=1, WHERE TRUE or WHERE id = 5 OR 1 matches every row, so the statement is a whole-table UPDATE or DELETE that reviewers and linters looking for a missing WHERE do not notice. It is usually a leftover from a query builder or a placeholder that was never filled in.',
@@ -124,6 +127,7 @@ const updateSetAnd: Rule = {
   id: 'dml-update-set-and',
   family: 'dml',
   level: 'error',
+  kinds: ['UPDATE', 'INSERT', 'REPLACE', 'WITH'],
   summary: 'SET a = 1 AND b = 2: AND instead of a comma turns two assignments into one boolean',
   rationale:
     'In SET a = 1 AND b = 2 the server reads one assignment, a = (1 AND (b = 2)): column a gets 0 or 1 and column b is not changed at all. The statement succeeds without error, so the damage shows up later as corrupted values.',
@@ -160,6 +164,7 @@ const limitWithoutOrderBy: Rule = {
   id: 'dml-limit-without-order-by',
   family: 'dml',
   level: 'warning',
+  kinds: ['UPDATE', 'DELETE', 'WITH'],
   summary: 'UPDATE/DELETE with LIMIT but no ORDER BY picks arbitrary rows',
   rationale:
     'Without ORDER BY, which rows a LIMIT keeps depends on the execution plan, so the primary and its replicas may change different rows. The server flags such statements unsafe for statement-based replication, and reruns of a batch job do not touch the rows you expect.',
@@ -179,6 +184,7 @@ const insertWithoutColumns: Rule = {
   id: 'dml-insert-without-columns',
   family: 'dml',
   level: 'warning',
+  kinds: ['INSERT', 'REPLACE', 'WITH'],
   summary: 'INSERT without a column list depends on the table\u2019s column order',
   rationale:
     'INSERT INTO t VALUES (...) matches values to columns by position. Once a column is added, dropped or reordered by a migration the statement fails, or worse, silently writes values into the wrong columns when the types are compatible.',
@@ -197,6 +203,7 @@ const insertSelectStar: Rule = {
   id: 'dml-insert-select-star',
   family: 'dml',
   level: 'warning',
+  kinds: ['INSERT', 'REPLACE', 'WITH'],
   summary: 'INSERT ... SELECT * copies columns by position',
   rationale:
     'SELECT * returns the source table\u2019s columns in its current order. When either table gains, loses or reorders a column, the INSERT fails or quietly puts data into the wrong columns, typically in an archive or backfill job nobody watches.',
@@ -235,6 +242,7 @@ const insertTooManyRows: Rule = {
   id: 'dml-insert-too-many-rows',
   family: 'dml',
   level: 'warning',
+  kinds: ['INSERT', 'REPLACE', 'WITH'],
   summary: 'INSERT/REPLACE with more VALUES rows than the threshold in one statement',
   rationale:
     'One huge multi-row INSERT is one transaction: it can exceed max_allowed_packet, holds its locks until the last row, and arrives on replicas as one large event that stalls replication. Batches of a few hundred to a thousand rows load just as fast without those risks.',
@@ -265,6 +273,7 @@ const mixedDdlDml: Rule = {
   id: 'dml-mixed-ddl-dml',
   family: 'dml',
   level: 'warning',
+  kinds: ['CREATE', 'ALTER', 'DROP', 'RENAME', 'TRUNCATE', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'LOAD', 'WITH'],
   summary: 'Schema changes (DDL) and data changes (DML) in the same file',
   rationale:
     'DDL commits implicitly and cannot be rolled back, so a file that alters tables and then rewrites data has no safe point to stop at: a failure halfway leaves the schema changed and the data half-migrated. Separate files let each step be run, verified and retried on its own, and let schema changes go through an online tool.',
@@ -341,6 +350,7 @@ const largeBackfill: Rule = {
   family: 'dml',
   level: 'warning',
   needsSchema: true,
+  kinds: ['UPDATE', 'DELETE', 'WITH'],
   summary: 'UPDATE/DELETE over a big table in a single statement',
   rationale:
     'One UPDATE or DELETE over millions of rows is one transaction: it locks every row it touches until the end, grows the undo log, and reaches replicas as one huge event, so they lag for as long as it ran. Killing it halfway triggers a rollback that takes as long again.',
@@ -377,6 +387,7 @@ const multiTable: Rule = {
   id: 'dml-multi-table',
   family: 'dml',
   level: 'notice',
+  kinds: ['UPDATE', 'DELETE', 'WITH'],
   summary: 'Multi-table UPDATE/DELETE (JOIN or table list)',
   rationale:
     'A multi-table UPDATE or DELETE cannot take ORDER BY or LIMIT, so it cannot be batched, and it locks matching rows in every joined table. When the join matches several rows per target row, which value wins is undefined, and the statement is unsafe for statement-based replication.',
@@ -397,6 +408,7 @@ const replaceInto: Rule = {
   id: 'dml-replace-into',
   family: 'dml',
   level: 'notice',
+  kinds: ['REPLACE', 'WITH'],
   summary: 'REPLACE deletes the conflicting row and inserts a new one',
   rationale:
     'On a duplicate key REPLACE does not update the row: it deletes it and inserts a new one. That fires DELETE triggers, cascades foreign keys ON DELETE to child rows, resets columns not listed to their defaults, and burns auto-increment values.',
@@ -415,6 +427,7 @@ const loadData: Rule = {
   id: 'dml-load-data',
   family: 'dml',
   level: 'notice',
+  kinds: ['LOAD', 'WITH'],
   summary: 'LOAD DATA / LOAD XML in a migration',
   rationale:
     'LOAD DATA reads a file that must exist, with the same content, wherever the script runs; LOCAL also needs local_infile enabled on both client and server, which is a data-exfiltration risk. The whole file is one transaction, and IGNORE/REPLACE or column mismatches silently drop or truncate rows.',

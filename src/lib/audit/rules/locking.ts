@@ -76,18 +76,9 @@ export function tableIsNew(context: RuleContext, table: QualifiedName): boolean 
   return context.file.createdTables.has(tableKey(table))
 }
 
-/**
- * The rules, each recording the file state (observe) before its own check, so the state is kept
- * whichever rules are enabled and whatever a rule returns early on.
- */
+/** The rules, each recording the file state (observe) from every statement, whatever it reports on. */
 export function observing(rules: Rule[]): Rule[] {
-  return rules.map((rule) => ({
-    ...rule,
-    check(context: RuleContext) {
-      observe(context)
-      return rule.check(context)
-    },
-  }))
+  return rules.map((rule) => ({...rule, observe}))
 }
 
 interface TableSize {
@@ -188,6 +179,7 @@ const copyAlter: Rule = {
   id: 'locking-copy-alter',
   family: 'locking',
   level: 'warning',
+  kinds: ['ALTER', 'CREATE', 'DROP', 'OPTIMIZE', 'SET'],
   summary: 'ALTER that the server runs with ALGORITHM=COPY, blocking writes for the whole copy',
   rationale:
     'With the COPY algorithm the server builds a new table row by row while the original is locked against writes, so every INSERT, UPDATE and DELETE on it waits until the copy ends, which takes minutes to hours on a large table. Replicas then replay the same copy and fall behind by as long.',
@@ -215,6 +207,7 @@ const tableRebuild: Rule = {
   id: 'locking-table-rebuild',
   family: 'locking',
   level: 'warning',
+  kinds: ['ALTER', 'CREATE', 'DROP', 'OPTIMIZE', 'SET'],
   summary: 'ALTER that rebuilds a large table in place (INPLACE with a table rebuild)',
   rationale:
     'An in-place rebuild lets writes continue, but it still reads and rewrites every row and index: hours of I/O on a large table, a temporary copy on disk, and an online-DDL log that fails the ALTER if too many writes arrive meanwhile. Replicas apply it as one long statement, so they lag by its whole duration.',
@@ -242,6 +235,7 @@ const blocksWrites: Rule = {
   id: 'locking-blocks-writes',
   family: 'locking',
   level: 'warning',
+  kinds: ['ALTER', 'CREATE', 'DROP', 'OPTIMIZE', 'SET'],
   summary: 'In-place change that still blocks writes while it scans the table (FULLTEXT/SPATIAL index, AUTO_INCREMENT column, partition reorganisation)',
   rationale:
     'Some in-place operations need LOCK=SHARED: reads go on, but every write waits until the whole table has been scanned or rewritten. Adding a FULLTEXT or SPATIAL index, adding an AUTO_INCREMENT column and reorganising partitions are the usual cases, and they are easy to mistake for harmless online DDL.',
@@ -270,6 +264,7 @@ const algorithmRefused: Rule = {
   id: 'locking-algorithm-refused',
   family: 'locking',
   level: 'error',
+  kinds: ['ALTER', 'CREATE', 'DROP', 'SET'],
   summary: 'ALGORITHM= or LOCK= that the server cannot honour for this change, so the statement fails',
   rationale:
     'ALGORITHM=INSTANT/INPLACE and LOCK=NONE are assertions: when the change cannot be done that way the server rejects the statement instead of running it differently. That is the safe outcome, but a migration that stops halfway is still an incident, so it is better caught before it runs.',
@@ -299,6 +294,7 @@ const mergeAlters: Rule = {
   id: 'locking-merge-alters',
   family: 'locking',
   level: 'notice',
+  kinds: ['ALTER', 'CREATE', 'DROP', 'SET'],
   summary: 'Several table-rewriting ALTERs on the same table in one file',
   rationale:
     'Each ALTER that rebuilds a table or builds an index reads the whole table again, and each waits for its own metadata lock. Two rebuilds in a row double the I/O, the replica lag and the number of chances to queue behind a long transaction; one ALTER with all the clauses does the work once.',
@@ -348,6 +344,7 @@ const missingAlgorithmLock: Rule = {
   family: 'locking',
   level: 'notice',
   needsSchema: true,
+  kinds: ['ALTER', 'CREATE', 'SET'],
   summary: 'ALTER on a large table without ALGORITHM= / LOCK= assertions',
   rationale:
     'Without ALGORITHM= and LOCK= the server silently picks whatever works, including a blocking table copy when the change cannot be done online on this version or table. Stating ALGORITHM=INSTANT or ALGORITHM=INPLACE, LOCK=NONE turns that surprise into an immediate error, before any lock is taken.',
@@ -375,6 +372,7 @@ const columnPosition: Rule = {
   id: 'locking-column-position',
   family: 'locking',
   level: 'notice',
+  kinds: ['ALTER', 'SET'],
   summary: 'Column placed with FIRST/AFTER where that turns an instant change into a table rebuild',
   rationale:
     'Adding a column at the end is INSTANT from MySQL 8.0.12 and MariaDB 10.3.2, but placing it with FIRST or AFTER needs MySQL 8.0.29 or MariaDB 10.4; on older servers the same ALTER rebuilds the whole table. On MySQL, moving an existing column with MODIFY/CHANGE ... FIRST/AFTER always rebuilds it.',
@@ -410,6 +408,7 @@ const lockTables: Rule = {
   id: 'locking-lock-tables',
   family: 'locking',
   level: 'warning',
+  kinds: ['LOCK', 'FLUSH'],
   summary: 'LOCK TABLES or FLUSH TABLES WITH READ LOCK in a script',
   rationale:
     'LOCK TABLES ... WRITE stops every other session from reading or writing the table, and READ stops every writer, until UNLOCK TABLES; FLUSH TABLES WITH READ LOCK blocks writes to the whole server. If the script fails or stalls between the lock and the unlock, the application stays blocked.',
@@ -445,6 +444,7 @@ const metadataLockWait: Rule = {
   id: 'locking-metadata-lock-wait',
   family: 'locking',
   level: 'notice',
+  kinds: ['ALTER', 'CREATE', 'DROP', 'OPTIMIZE', 'SET'],
   summary: 'DDL on an existing table without a bounded metadata-lock wait (lock_wait_timeout, WAIT n)',
   rationale:
     'Every ALTER, even an INSTANT one, needs an exclusive metadata lock for a moment. If a long transaction or query holds the table, the ALTER waits (by default up to a year), and every new query on the table queues behind it: a harmless change becomes an outage. A short lock_wait_timeout makes the ALTER give up and retry instead.',

@@ -384,6 +384,7 @@ const unboundedSelect: Rule = {
   family: 'query',
   level: 'warning',
   needsSchema: true,
+  kinds: ['SELECT', 'WITH'],
   summary: 'SELECT without WHERE or LIMIT on a big table',
   rationale:
     'A SELECT with neither WHERE nor LIMIT on a table of millions of rows reads the whole table, floods the buffer pool with cold pages and ships every row to the client, which may run out of memory. In a script it usually means a forgotten condition.',

@@ -95,6 +95,7 @@ const grantAll: Rule = {
   id: 'security-grant-all',
   family: 'security',
   level: 'warning',
+  kinds: ['GRANT'],
   summary: 'GRANT ALL [PRIVILEGES] gives far more than an application needs',
   rationale:
     'ALL includes DROP, ALTER, CREATE ROUTINE, TRIGGER, EVENT and LOCK TABLES, so a leaked password or an SQL injection in the application can destroy or backdoor the schema. Least privilege keeps an application account to the statements it actually runs.',
@@ -121,6 +122,7 @@ const grantGlobal: Rule = {
   id: 'security-grant-global',
   family: 'security',
   level: 'error',
+  kinds: ['GRANT'],
   summary: 'Privileges granted ON *.* apply to every database, including mysql',
   rationale:
     'A privilege on *.* covers every current and future schema, including the mysql system schema with accounts and password hashes, so SELECT there reads every secret and write privileges can create accounts. Observe-only privileges that exist only globally (PROCESS, REPLICATION CLIENT, ...) are not reported.',
@@ -145,6 +147,7 @@ const anyHost: Rule = {
   id: 'security-any-host',
   family: 'security',
   level: 'warning',
+  kinds: ['CREATE', 'GRANT', 'RENAME'],
   summary: "Account for the '%' host: it can log in from anywhere",
   rationale:
     "An account at host '%' accepts connections from any address that can reach the port, so a leaked password is usable from anywhere. An account created without a host is the same as '%'. Restricting the host to the application's subnet keeps credentials useless elsewhere.",
@@ -166,6 +169,7 @@ const grantOption: Rule = {
   id: 'security-grant-option',
   family: 'security',
   level: 'warning',
+  kinds: ['GRANT'],
   summary: 'WITH GRANT OPTION lets the account hand its privileges to others',
   rationale:
     'An account with GRANT OPTION can pass any privilege it holds to any other account, so whoever gets its password can create durable access that outlives a password change. It belongs to a handful of administrators, never to application accounts.',
@@ -225,6 +229,7 @@ const plaintextPassword: Rule = {
   id: 'security-plaintext-password',
   family: 'security',
   level: 'error',
+  kinds: ['CREATE', 'ALTER', 'GRANT', 'SET', 'CHANGE'],
   summary: 'Password written in clear text in the SQL file',
   rationale:
     'A password literal in a migration ends up in version control, code review, CI logs and every copy of the file, where it cannot be rotated away. Accounts should be created with a hash, a random password or an authentication plugin, and secrets supplied at deploy time.',
@@ -310,6 +315,7 @@ function offSwitchRule(spec: Omit<Rule, 'family' | 'check'> & {variable: string;
   return {
     ...meta,
     family: 'security',
+    kinds: ['SET'],
     check(context: RuleContext) {
       return systemAssignments(context.statement.tokens)
         .filter((a) => a.name === variable && isOff(a.value))
@@ -374,6 +380,7 @@ const sqlModeNotStrict: Rule = {
   id: 'security-sql-mode-not-strict',
   family: 'security',
   level: 'warning',
+  kinds: ['SET'],
   summary: "SET sql_mode = '' or a mode without STRICT_TRANS_TABLES",
   rationale:
     'Without strict mode the server accepts bad data with only a warning: strings are truncated, invalid dates become 0000-00-00 and out-of-range numbers are clipped. Scripts that clear sql_mode usually do it to silence an error that was pointing at a real problem.',
@@ -417,6 +424,7 @@ const dropUser: Rule = {
   id: 'security-drop-user',
   family: 'security',
   level: 'notice',
+  kinds: ['DROP'],
   summary: 'DROP USER removes an account',
   rationale:
     'Dropping an account cuts off every application and job using it at once, and objects it defines (views, routines, events with DEFINER) stop working. It deserves a check that nothing still connects with it.',
@@ -436,6 +444,7 @@ const userWithoutSsl: Rule = {
   id: 'security-user-without-ssl',
   family: 'security',
   level: 'notice',
+  kinds: ['CREATE'],
   summary: "CREATE USER for the '%' host without REQUIRE SSL",
   rationale:
     "An account that can connect from any host may do so in clear text, exposing its password exchange and all query traffic on the network. REQUIRE SSL (or X509) makes the server refuse unencrypted connections for it, unless require_secure_transport already does so server-wide.",
