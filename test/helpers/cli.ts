@@ -26,6 +26,8 @@ export interface CliOptions {
   onSpawn?: (child: ReturnType<typeof spawn>) => void
 }
 
+const emptyHome = mkdtempSync(join(tmpdir(), 'dbakit-test-user-'))
+
 /** A fresh, empty DBAKIT_HOME so each test sees only the config it writes. */
 export function freshHome(): string {
   return mkdtempSync(join(tmpdir(), 'dbakit-test-home-'))
@@ -36,7 +38,8 @@ export function freshHome(): string {
  * Colour variables are cleared so that assertions see plain text unless a test asks for colour.
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env: Record<string, string | undefined> = {...process.env, CI: '1', NO_COLOR: undefined, FORCE_COLOR: undefined, DBAKIT_PASSWORD: undefined}
+  // An empty HOME: the developer's own ~/.my.cnf or ~/.config must not leak into a test.
+  const env: Record<string, string | undefined> = {...process.env, HOME: emptyHome, CI: '1', NO_COLOR: undefined, FORCE_COLOR: undefined, DBAKIT_PASSWORD: undefined}
   for (const [key, value] of Object.entries(options.env ?? {})) env[key] = value
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
   return new Promise((resolve, reject) => {
@@ -57,7 +60,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
  * types each answer once its prompt has appeared on screen.
  */
 export function runInTerminal(args: string[], answers: Array<{prompt: RegExp; type: string}>, env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  const merged: Record<string, string | undefined> = {...process.env, CI: undefined, NO_COLOR: '1', ...env}
+  const merged: Record<string, string | undefined> = {...process.env, HOME: emptyHome, CI: undefined, NO_COLOR: '1', ...env}
   for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key]
   const quoted = [process.execPath, runJs, ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ')
   return new Promise((resolve, reject) => {

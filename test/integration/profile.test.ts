@@ -107,6 +107,17 @@ describe('profiles against the real servers', () => {
     assert.equal(code, 0, stderr)
   })
 
+  it('takes the password from ~/.my.cnf for a mysql:// URL, as the mysql client does', async () => {
+    const home = freshHome()
+    writeFileSync(join(home, '.my.cnf'), `[client]\nuser = dbakit\npassword = "${mariadb.password}"\n`, {mode: 0o600})
+    const {code, stderr, stdout} = await runCli(['profile', 'test', '--url', mariadb.primaryUrl, '--json'], {env: {DBAKIT_HOME: home, HOME: home}})
+    assert.equal(code, 0, stderr)
+    assert.equal(JSON.parse(stdout).role, 'primary')
+    writeFileSync(join(home, '.my.cnf'), `[client]\nuser = someone_else\npassword = "${mariadb.password}"\n`)
+    const otherUser = await runCli(['profile', 'test', '--url', mariadb.primaryUrl], {env: {DBAKIT_HOME: home, HOME: home}})
+    assert.equal(otherUser.code, 3, 'a password for another user is not used')
+  })
+
   it('fails authentication with exit 3, naming host:port and user but never the password', async () => {
     const wrong = 'Wr0ng-Passw0rd-42'
     const {code, stdout, stderr} = await runCli(['profile', 'test', '--url', mariadb.primaryUrl, '--password-stdin', '--json', '--verbose'], {

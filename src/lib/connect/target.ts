@@ -1,6 +1,7 @@
 import {environmentError, usageError} from '../core/errors.ts'
 import {keychain} from './keychain.ts'
-import {readClientOptions} from './option-file.ts'
+import {defaultOptionFilePath, readClientOptions} from './option-file.ts'
+import {existsSync} from 'node:fs'
 import {getProfile, keychainAccountFor, type PasswordSource, type TlsSettings} from './profiles.ts'
 import {assertNoPasswordInUrl, parseConnectionUrl, type ParsedUrl} from './url.ts'
 
@@ -72,7 +73,15 @@ export async function resolveTarget(request: TargetRequest): Promise<ConnectionT
     const fromSource = await passwordFromSource(source, request.profile!, env, request.ask)
     password = fromSource.password
     user ??= fromSource.user
-  } else if (password === undefined && request.url && request.ask) {
+  } else if (password === undefined && request.url && url.engine === 'mysql' && existsSync(defaultOptionFilePath())) {
+    // Like the mysql client: ~/.my.cnf [client] answers for its own user (or any, when it names none).
+    const options = await readClientOptions(defaultOptionFilePath())
+    if (options.password !== undefined && (options.user === undefined || user === undefined || options.user === user)) {
+      password = options.password
+      user ??= options.user
+    }
+  }
+  if (password === undefined && !source && request.url && request.ask) {
     password = (await request.ask(`Password for ${labelOf(url, user)}`)) || undefined
   }
 

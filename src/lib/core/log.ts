@@ -25,5 +25,3 @@ export function createLogger(options: {verbose: boolean; write?: (line: string) 
     },
   }
 }
-
-export const silentLogger: Logger = {debug: () => {}, warn: () => {}, protect: () => {}}

@@ -2,7 +2,7 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 /**
- * Where dbakit keeps its files, following the XDG base directory spec. DBAKIT_HOME moves everything
+ * Where dbakit keeps its config, following the XDG base directory spec. DBAKIT_HOME moves everything
  * (tests, containers); DBAKIT_CONFIG points at one config file.
  */
 export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -11,7 +11,3 @@ export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'dbakit', 'config.yaml')
 }
 
-export function stateDirPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DBAKIT_HOME) return join(env.DBAKIT_HOME, 'state')
-  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'dbakit')
-}

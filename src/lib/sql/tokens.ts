@@ -22,8 +22,6 @@ export function findWords(tokens: Token[], words: string[], from = 0): number {
   return -1
 }
 
-export const hasWords = (tokens: Token[], ...words: string[]) => findWords(tokens, words) >= 0
-
 /**
  * Every rule asks for the statement's kind and target table; both depend only on the token array,
  * which the engine builds once per statement, so each is computed once.
