@@ -203,6 +203,18 @@ describe('dbakit audit (offline)', () => {
     assert.ok(sarif.runs[0].results.some((r: {ruleId: string}) => r.ruleId === 'dml-delete-without-where'))
   })
 
+  it('annotates GitHub pull requests and appends the step summary', async () => {
+    const dir = workspace({'bad.sql': 'SELECT 1;\nDELETE FROM t;\n'})
+    const summary = join(dir, 'summary.md')
+    writeFileSync(summary, '# earlier step\n')
+    const {code, stdout} = await audit(['bad.sql', '--format', 'github'], {cwd: dir, env: {GITHUB_STEP_SUMMARY: summary}})
+    assert.equal(code, 1)
+    assert.match(stdout, /^::error file=bad\.sql,line=2,col=1,title=dml-delete-without-where::/m)
+    const markdown = readFileSync(summary, 'utf8')
+    assert.match(markdown, /^# earlier step/)
+    assert.match(markdown, /dml-delete-without-where/)
+  })
+
   it('lists the catalog and explains a rule', async () => {
     const listed = await runCli(['audit', 'rules', '--json'])
     assert.equal(listed.code, 0)
