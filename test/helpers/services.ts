@@ -8,29 +8,21 @@ function required(name: string): string {
   return value
 }
 
-export const mariadb = {
+/** A primary/replica pair as scripts/services describes it in PREFIX_PRIMARY_URL, _REPLICA_URL, _PASSWORD. */
+const pair = (prefix: string) => ({
   get primaryUrl() {
-    return required('DBAKIT_TEST_MARIADB_PRIMARY_URL')
+    return required(`${prefix}_PRIMARY_URL`)
   },
   get replicaUrl() {
-    return required('DBAKIT_TEST_MARIADB_REPLICA_URL')
+    return required(`${prefix}_REPLICA_URL`)
   },
   get password() {
-    return required('DBAKIT_TEST_MARIADB_PASSWORD')
+    return required(`${prefix}_PASSWORD`)
   },
-}
+})
 
-export const redis = {
-  get primaryUrl() {
-    return required('DBAKIT_TEST_REDIS_PRIMARY_URL')
-  },
-  get replicaUrl() {
-    return required('DBAKIT_TEST_REDIS_REPLICA_URL')
-  },
-  get password() {
-    return required('DBAKIT_TEST_REDIS_PASSWORD')
-  },
-}
+export const mariadb = pair('DBAKIT_TEST_MARIADB')
+export const redis = pair('DBAKIT_TEST_REDIS')
 
 export const keyringBus = () => required('DBUS_SESSION_BUS_ADDRESS')
 
