@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
-import {splitSql} from '../sql/split.ts'
+import {splitSql, type SqlChunk} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
 import type {AuditStatement, AuditTarget, FileState, Finding, Level, Rule, RuleContext, RuleHit, SchemaView, Thresholds} from './types.ts'
 
@@ -80,7 +80,7 @@ const ROUTINES = new Set(['CREATE PROCEDURE', 'CREATE FUNCTION', 'CREATE TRIGGER
  * suppressions. Statements inside routine bodies are audited too. Parsing is not needed here (rules
  * read tokens); run.ts validates statements with the parser in worker threads at the same time.
  */
-export function auditText(file: string, text: string, options: EngineOptions): FileAudit {
+export function auditText(file: string, text: string, options: EngineOptions, chunks: Iterable<SqlChunk> = splitSql(text)): FileAudit {
   const lines = text.split(/\r?\n/)
   const known = new Set(options.rules.map((rule) => rule.id))
   const state = newFileState()
@@ -104,7 +104,7 @@ export function auditText(file: string, text: string, options: EngineOptions): F
       message: hit.message,
       hint: hit.hint ?? rule.fix,
       source: secrets.reduce((text, token) => text.split(token.text).join("'***'"), lines[line - 1] ?? ''),
-      fingerprint: fingerprint(rule.id, file, statement.text),
+      fingerprint: fingerprint(rule.id, file, normalisedText(statement)),
     } satisfies Finding
   }
 
@@ -146,7 +146,7 @@ export function auditText(file: string, text: string, options: EngineOptions): F
     return out
   }
 
-  for (const chunk of splitSql(text)) {
+  for (const chunk of chunks) {
     if (chunk.kind === 'directive') {
       if (previous) findings.push(...previous.findings)
       previous = undefined
@@ -234,7 +234,7 @@ function invalidSuppressions(suppressions: Suppression[], file: string, lines: s
       message: !s.reason ? `dbakit-ignore ${s.rules.join(', ')} gives no reason, so it suppresses nothing` : `dbakit-ignore names unknown rule ${s.unknown.join(', ')}`,
       hint: 'write `-- dbakit-ignore RULE-ID: reason`; `dbakit audit rules` lists the ids',
       source: lines[s.line - 1] ?? '',
-      fingerprint: fingerprint('suppression-invalid', file, s.token.text),
+      fingerprint: fingerprint('suppression-invalid', file, normalise(s.token.text)),
     }))
 }
 
@@ -314,7 +314,20 @@ function stripControlFlow(tokens: Token[]): Token[] {
 }
 
 /** Stable across edits elsewhere in the file: rule, file, and the statement with whitespace and case folded. */
-export function fingerprint(rule: string, file: string, statement: string): string {
-  const normalised = statement.replace(/\s+/g, ' ').trim().toLowerCase()
-  return createHash('sha256').update(`${rule}\0${file}\0${normalised}`).digest('hex').slice(0, 32)
+export function fingerprint(rule: string, file: string, normalisedStatement: string): string {
+  return createHash('sha256').update(`${rule}\0${file}\0${normalisedStatement}`).digest('hex').slice(0, 32)
+}
+
+/** Whitespace and case folded, so re-indenting a migration keeps its baseline. */
+export const normalise = (statement: string) => statement.replace(/\s+/g, ' ').trim().toLowerCase()
+
+const normalisedTexts = new WeakMap<AuditStatement, string>()
+/** A statement with several findings is normalised once. */
+function normalisedText(statement: AuditStatement): string {
+  let text = normalisedTexts.get(statement)
+  if (text === undefined) {
+    text = normalise(statement.text)
+    normalisedTexts.set(statement, text)
+  }
+  return text
 }

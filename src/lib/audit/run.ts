@@ -64,13 +64,14 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
   const baseline = request.baseline ? await readBaseline(request.baseline) : new Set<string>()
   // The parser only decides which statements it can vouch for; it runs on worker threads while this
   // thread lexes and applies the rules, which read tokens.
-  const statementsByFile = sources.map((sql) => [...splitSql(sql.text)].filter((chunk) => chunk.kind === 'statement'))
+  const chunksByFile = sources.map((sql) => [...splitSql(sql.text)])
+  const statementsByFile = chunksByFile.map((chunks) => chunks.filter((chunk) => chunk.kind === 'statement'))
   const verdicts = validateStatements(statementsByFile.flat().map((chunk) => chunk.text), target.flavor)
   const findings: Finding[] = []
   let statements = 0
   for (const [index, sql] of sources.entries()) {
     request.onProgress?.({message: `auditing ${sql.name}`, done: index, total: sources.length})
-    const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, ...(snapshot ? {schema: schemaView(snapshot)} : {})})
+    const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunksByFile[index])
     statements += result.statements
     findings.push(...result.findings)
   }
