@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {freshHome, runInTerminal} from '../helpers/cli.ts'
+import {freshHome, runCli, runInTerminal} from '../helpers/cli.ts'
 import {keyringBus, mariadb} from '../helpers/services.ts'
 
 const withProfile = () => {
@@ -24,6 +24,17 @@ describe('at a terminal', () => {
     const result = await runInTerminal(['profile', 'remove', 'old'], [{prompt: /Remove profile old/, type: 'y\r'}], {DBAKIT_HOME: home})
     assert.equal(result.code, 0, result.stdout)
     assert.doesNotMatch(readFileSync(join(home, 'config.yaml'), 'utf8'), /old:/)
+  })
+
+  it('shows audit progress on the terminal, and none when stderr is a pipe', async () => {
+    const home = freshHome()
+    const file = join(home, 'two.sql')
+    writeFileSync(file, 'SELECT 1;\nSELECT 2;\n')
+    const shown = await runInTerminal(['audit', file], [], {DBAKIT_HOME: home})
+    assert.equal(shown.code, 0, shown.stdout)
+    assert.match(shown.stdout, /\d+% 1\/2 auditing /)
+    const piped = await runCli(['audit', file], {env: {DBAKIT_HOME: home, CI: undefined}})
+    assert.equal(piped.stderr, '')
   })
 
   it('asks for the password without echoing it and keeps it in the keychain', async () => {

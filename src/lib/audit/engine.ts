@@ -56,6 +56,8 @@ export interface EngineOptions {
   /** Rule id -> configured level, or 'off'. */
   levels: Record<string, Level | 'off'>
   schema?: SchemaView
+  /** Called after each top-level statement, with how many of the file's chunks are done. */
+  onChunk?: (done: number) => void
 }
 
 export interface FileAudit {
@@ -146,7 +148,9 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     return out
   }
 
+  let chunksDone = 0
   for (const chunk of chunks) {
+    options.onChunk?.(++chunksDone)
     if (chunk.kind === 'directive') {
       if (previous) findings.push(...previous.findings)
       previous = undefined

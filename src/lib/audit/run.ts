@@ -70,11 +70,14 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
   const findings: Finding[] = []
   let statements = 0
   for (const [index, sql] of sources.entries()) {
-    request.onProgress?.({message: `auditing ${sql.name}`, done: index, total: sources.length})
-    const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunksByFile[index])
+    const chunks = chunksByFile[index]!
+    const message = sources.length > 1 ? `auditing ${sql.name} (file ${index + 1} of ${sources.length})` : `auditing ${sql.name}`
+    const onChunk = (done: number) => request.onProgress?.({message, done, total: chunks.length})
+    const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunks)
     statements += result.statements
     findings.push(...result.findings)
   }
+  request.onProgress?.({message: 'waiting for the parser to finish'})
   const rejected = unparsedStatements(sources.map((sql) => sql.name), statementsByFile, await verdicts)
   if (request.server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
     request.onProgress?.({message: `asking ${request.server.label} about ${rejected.length} statements the parser could not read`})

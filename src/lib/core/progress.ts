@@ -28,8 +28,9 @@ export function createProgressReporter(options: {enabled?: boolean; stream?: Nod
       const now = Date.now()
       if (now - lastDraw < 80 && done !== total) return
       lastDraw = now
-      const counter = total ? ` ${done ?? 0}/${total} (${Math.floor(((done ?? 0) / total) * 100)}%)` : ''
-      draw(`${message}${counter}`)
+      // The count comes first so a narrow terminal cuts the message, not the number.
+      const counter = total ? `${Math.floor(((done ?? 0) / total) * 100)}% ${done ?? 0}/${total} ` : ''
+      draw(`${counter}${message}`)
     },
     stop: (finalMessage) => {
       if (drawn) stream.write('\r\u001B[2K')
