@@ -215,6 +215,18 @@ describe('dbakit audit (offline)', () => {
     assert.match(markdown, /dml-delete-without-where/)
   })
 
+  it('never echoes a clear-text password from the SQL, whichever rule reports the line', async () => {
+    const secret = 'Sup3r-S3cret-pw'
+    const sql = `GRANT ALL PRIVILEGES ON *.* TO 'app'@'%' IDENTIFIED BY '${secret}';\nCHANGE MASTER TO MASTER_HOST='db1', MASTER_PASSWORD='${secret}';\n`
+    // Even with the password rule turned off, other findings on those lines must not show it.
+    const dir = workspace({'grant.sql': sql, '.dbakit.yaml': 'rules:\n  security-plaintext-password: off\n'})
+    for (const format of ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle']) {
+      const {stdout} = await audit(['grant.sql', '--format', format], {cwd: dir})
+      assert.ok(stdout.includes('security-grant-all'), `${format}: ${stdout}`)
+      assert.ok(!stdout.includes(secret), `${format} output shows the password`)
+    }
+  })
+
   it('lists the catalog and explains a rule', async () => {
     const listed = await runCli(['audit', 'rules', '--json'])
     assert.equal(listed.code, 0)

@@ -96,7 +96,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   const emit = (statement: AuditStatement, rule: Pick<Rule, 'id' | 'level' | 'fix'>, hit: RuleHit, levelOverride?: Level) => {
     const at = hit.at ?? statement.tokens[0]
     const line = at?.line ?? statement.line
-    const secrets = passwordLiterals(statement.tokens).filter((token) => token.line === line)
+    const secrets = (secretsByStatement.get(statement) ?? []).filter((token) => token.line === line)
     return {
       rule: rule.id,
       level: levelOverride ?? hit.level ?? rule.level,
@@ -112,6 +112,9 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
 
   const enabled = options.rules.filter((rule) => options.levels[rule.id] !== 'off' && !(rule.needsSchema && !options.schema))
   const observers = enabled.filter((rule) => rule.observe)
+  // Secrets are masked whatever the rule levels: turning a rule off must not unmask a password.
+  const secretFinders = options.rules.filter((rule) => rule.secrets)
+  const secretsByStatement = new WeakMap<AuditStatement, Token[]>()
   // Most rules concern a few kinds of statement: look them up by first word instead of asking all.
   const byFirstWord = new Map<string, Rule[]>()
   const rulesFor = (word: string): Rule[] => {
@@ -133,6 +136,8 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
+    const secrets = secretFinders.flatMap((rule) => rule.secrets!(context))
+    if (secrets.length > 0) secretsByStatement.set(statement, secrets)
     for (const rule of observers) rule.observe!(context)
     for (const rule of rulesFor(first?.value ?? '')) {
       const level = options.levels[rule.id] as Level | undefined
@@ -179,21 +184,6 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   if (previous) findings.push(...previous.findings)
   findings.sort((a, b) => a.line - b.line || a.column - b.column)
   return {findings, statements}
-}
-
-/**
- * String literals that are passwords (IDENTIFIED BY '...', PASSWORD('...'), MASTER_PASSWORD = '...'),
- * masked in the source lines reports echo: a finding must not spread a secret into CI logs.
- */
-function passwordLiterals(tokens: Token[]): Token[] {
-  return tokens.filter((token, index) => {
-    if (token.type !== 'string') return false
-    const before = tokens[index - 1]
-    const twoBefore = tokens[index - 2]
-    if (isWord(before, 'BY') && isWord(twoBefore, 'IDENTIFIED')) return true
-    if (before?.text === '(' && isWord(twoBefore, 'PASSWORD', 'OLD_PASSWORD')) return true
-    return (before?.text === '=' || isWord(before, 'TO')) && isWord(twoBefore, 'PASSWORD', 'MASTER_PASSWORD', 'SOURCE_PASSWORD')
-  })
 }
 
 interface Suppression {

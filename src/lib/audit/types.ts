@@ -104,6 +104,12 @@ export interface Rule {
    * whose first word is not listed fails its tests.
    */
   kinds?: readonly string[]
+  /**
+   * Literals of the statement that are secrets (passwords). The engine masks them in the source
+   * lines of every finding on the statement, whichever rule reports it and even when this rule is
+   * turned off.
+   */
+  secrets?(context: RuleContext): Token[]
   /** Records file state from every statement, whatever its first word (runs before any check). */
   observe?(context: RuleContext): void
   check(context: RuleContext): RuleHit[]

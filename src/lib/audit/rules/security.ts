@@ -191,10 +191,10 @@ const grantOption: Rule = {
 /** A MySQL 4.1+ password hash ('*' and 40 hex digits) is not the password itself. */
 const isPasswordHash = (token: Token) => /^\*[0-9a-f]{40}$/i.test(token.value)
 
-/** Tokens that carry a password in clear text, each with the keyword that introduces it. */
-function plaintextPasswords(tokens: Token[]): Array<{keyword: Token; account?: Account}> {
+/** Passwords written in clear text: the literal, the keyword that introduces it, and the account. */
+function plaintextPasswords(tokens: Token[]): Array<{keyword: Token; literal: Token; account?: Account}> {
   const kind = statementKind(tokens)
-  const found: Array<{keyword: Token; account?: Account}> = []
+  const found: Array<{keyword: Token; literal: Token; account?: Account}> = []
   if (kind === 'CREATE USER' || kind === 'ALTER USER' || kind === 'GRANT') {
     const accounts = targetAccounts(tokens)
     const alterAccounts = kind === 'ALTER USER' ? readAccounts(tokens, isWord(tokens[2], 'IF') ? 4 : 2) : []
@@ -207,7 +207,8 @@ function plaintextPasswords(tokens: Token[]): Array<{keyword: Token; account?: A
         if (by < 0) continue
         const value = clause[by + 1]
         const viaFunction = isWord(clause[by], 'USING') && isWord(value, 'PASSWORD') && clause[by + 3]?.type === 'string'
-        if ((isWord(clause[by], 'BY') && value?.type === 'string') || viaFunction) found.push({keyword: token, account})
+        if (isWord(clause[by], 'BY') && value?.type === 'string') found.push({keyword: token, literal: value, account})
+        else if (viaFunction) found.push({keyword: token, literal: clause[by + 3]!, account})
       }
     }
   } else if (kind === 'SET' && isWord(tokens[1], 'PASSWORD')) {
@@ -215,11 +216,12 @@ function plaintextPasswords(tokens: Token[]): Array<{keyword: Token; account?: A
     const value = tokens[equals + 1]
     const account = isWord(tokens[2], 'FOR') ? readAccount(tokens, 3) : undefined
     const inFunction = isWord(value, 'PASSWORD', 'OLD_PASSWORD') && tokens[equals + 3]?.type === 'string'
-    if (equals > 0 && (inFunction || (value?.type === 'string' && !isPasswordHash(value)))) found.push({keyword: tokens[1]!, ...(account ? {account} : {})})
+    const literal = inFunction ? tokens[equals + 3] : value?.type === 'string' && !isPasswordHash(value) ? value : undefined
+    if (equals > 0 && literal) found.push({keyword: tokens[1]!, literal, ...(account ? {account} : {})})
   } else if (kind === 'CHANGE') {
     for (let i = 0; i < tokens.length; i++) {
       const token = tokens[i]!
-      if (isWord(token, 'MASTER_PASSWORD', 'SOURCE_PASSWORD') && tokens[i + 1]?.text === '=' && tokens[i + 2]?.type === 'string') found.push({keyword: token})
+      if (isWord(token, 'MASTER_PASSWORD', 'SOURCE_PASSWORD') && tokens[i + 1]?.text === '=' && tokens[i + 2]?.type === 'string') found.push({keyword: token, literal: tokens[i + 2]!})
     }
   }
   return found
@@ -230,6 +232,7 @@ const plaintextPassword: Rule = {
   family: 'security',
   level: 'error',
   kinds: ['CREATE', 'ALTER', 'GRANT', 'SET', 'CHANGE'],
+  secrets: (context) => plaintextPasswords(context.statement.tokens).map((found) => found.literal),
   summary: 'Password written in clear text in the SQL file',
   rationale:
     'A password literal in a migration ends up in version control, code review, CI logs and every copy of the file, where it cannot be rotated away. Accounts should be created with a hash, a random password or an authentication plugin, and secrets supplied at deploy time.',
