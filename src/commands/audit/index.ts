@@ -67,15 +67,13 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
       ...(flags.baseline ? {baseline: flags.baseline} : {}),
       ...(flags['write-baseline'] ? {writeBaseline: flags['write-baseline']} : {}),
       ...(flags.schema ? {schemaFile: flags.schema} : {}),
+      offlineFallback: flags['offline-fallback'],
+      onWarning: (message: string) => this.logger.warn(message),
       onProgress: progress.listener,
     }
     let report: AuditReport
     try {
       report = await runAudit({...request, ...(server ? {server} : {})})
-    } catch (error) {
-      if (!(server && flags['offline-fallback'] && (error as {exitCode?: number}).exitCode === ExitCode.environment)) throw error
-      this.logger.warn(`${(error as Error).message}; auditing offline (--offline-fallback)`)
-      report = await runAudit(request)
     } finally {
       progress.stop()
     }

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
-import {usageError} from '../core/errors.ts'
+import {ExitCode, usageError} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {findProjectConfig, loadProjectConfig} from './config.ts'
@@ -30,6 +30,9 @@ export interface AuditRequest {
   schemaFile?: string
   /** A live server: its schema is read (bounded, read-only) and its flavor/version used. */
   server?: ConnectionTarget
+  /** When the server cannot be reached, audit offline (with a warning) instead of failing with exit 3. */
+  offlineFallback?: boolean
+  onWarning?: (message: string) => void
   onProgress?: (event: {message: string; done?: number; total?: number}) => void
 }
 
@@ -44,11 +47,19 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
 
   let snapshot: SchemaSnapshot | undefined
   let source: AuditReport['target']['source'] = 'default'
-  if (request.server) {
-    request.onProgress?.({message: `reading the schema of ${request.server.label}`})
-    snapshot = await takeSnapshot(request.server)
-    source = 'server'
-  } else if (request.schemaFile) {
+  let server = request.server
+  if (server) {
+    request.onProgress?.({message: `reading the schema of ${server.label}`})
+    try {
+      snapshot = await takeSnapshot(server)
+      source = 'server'
+    } catch (error) {
+      if (!request.offlineFallback || (error as {exitCode?: number}).exitCode !== ExitCode.environment) throw error
+      request.onWarning?.(`${(error as Error).message}; auditing offline (--offline-fallback)`)
+      server = undefined
+    }
+  }
+  if (!server && request.schemaFile) {
     snapshot = await loadSnapshot(request.schemaFile)
     source = 'snapshot'
   }
@@ -79,10 +90,10 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
   }
   request.onProgress?.({message: 'waiting for the parser to finish'})
   const rejected = unparsedStatements(sources.map((sql) => sql.name), statementsByFile, await verdicts)
-  if (request.server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
-    request.onProgress?.({message: `asking ${request.server.label} about ${rejected.length} statements the parser could not read`})
+  if (server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
+    request.onProgress?.({message: `asking ${server.label} about ${rejected.length} statements the parser could not read`})
     const {confirmSyntaxErrors} = await import('./confirm.ts')
-    findings.push(...(await confirmSyntaxErrors(request.server, rejected, sources)))
+    findings.push(...(await confirmSyntaxErrors(server, rejected, sources)))
     findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
   }
   const unparsed = rejected.length
