@@ -254,6 +254,10 @@ export const isTemporalType = (type: ColumnType) => TEMPORAL_TYPES.has(type.name
 /** TEXT, BLOB, JSON and spatial columns: stored off-page, with restrictions on DEFAULT. */
 export const isLobType = (type: ColumnType) => type.name in TEXT_BYTES || type.name in BLOB_BYTES || type.name === 'JSON' || SPATIAL_TYPES.has(type.name)
 export const integerBytes = (type: ColumnType) => INTEGER_BYTES[type.name]
+/** Compared with a string literal, these convert every row to a number. */
+export const isNumericType = (type: ColumnType) => isIntegerType(type) || isFloatingType(type) || type.name === 'DECIMAL'
+/** Character columns (not binary): compared with a number, every row is converted and no index helps. */
+export const isCharacterType = (type: ColumnType) => ['CHAR', 'VARCHAR', 'ENUM', 'SET'].includes(type.name) || type.name in TEXT_BYTES
 
 /** Reads a data type at `index`: `VARCHAR(255) CHARACTER SET utf8mb4`, `INT UNSIGNED`, `DOUBLE PRECISION`. */
 export function readColumnType(tokens: Token[], index: number): {type: ColumnType; end: number} | undefined {

@@ -1,3 +1,4 @@
+import {isCharacterType, isNumericType, parseColumnType} from '../../sql/ddl.ts'
 import {formatCount} from '../../core/text.ts'
 import {isWord, type Token} from '../../sql/lexer.ts'
 import {findWords, matchingParen} from '../../sql/tokens.ts'
@@ -171,11 +172,11 @@ const orderByRand: Rule = {
 
 type TypeClass = 'string' | 'number'
 
-function typeClass(type: string): TypeClass | undefined {
-  const t = type.trim().toLowerCase()
-  if (/^(var)?char\b|^(var)?char\(|^(tiny|medium|long)?text\b|^enum\b|^enum\(|^set\(/.test(t)) return 'string'
-  if (/^(tiny|small|medium|big)?int|^integer|^dec|^numeric|^fixed|^float|^double|^real|^bool/.test(t)) return 'number'
-  return undefined
+function typeClass(text: string): TypeClass | undefined {
+  const type = parseColumnType(text)
+  if (!type) return undefined
+  if (isCharacterType(type)) return 'string'
+  return isNumericType(type) ? 'number' : undefined
 }
 
 const implicitConversion: Rule = {
