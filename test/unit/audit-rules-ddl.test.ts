@@ -321,6 +321,13 @@ describe('locking rules', () => {
     assert.equal(hit!.at?.text, 'ADD')
     assert.match(hit!.message, /number 2 on orders in this file \(the first is at line 1\)/)
     assert.equal(fires('locking-merge-alters', 'ALTER TABLE orders FORCE;\nALTER TABLE orders ADD INDEX (b)', {schema})[0]!.level, 'warning')
+    const many = Array.from({length: 40}, (_, index) => `ALTER TABLE orders ADD INDEX idx_${index} (column_${index})`).join(';\n')
+    const hints = fires('locking-merge-alters', many).map((finding) => finding.hint!)
+    assert.equal(hints.length, 39)
+    assert.match(hints[1]!, /^merge them into one statement: ALTER TABLE orders ADD INDEX idx_0 \(column_0\), ADD INDEX idx_1 \(column_1\), ADD INDEX idx_2 \(column_2\);$/)
+    // Hundreds of ALTERs on one table must not make every finding spell out all of them again.
+    assert.equal(hints.at(-1), 'merge the 40 table-rewriting ALTERs on orders (lines 1, …, 40) into one ALTER TABLE orders with all their clauses')
+    assert.ok(hints.every((hint) => hint.length < 600))
     quiet('locking-merge-alters', 'ALTER TABLE orders ADD COLUMN a INT;\nALTER TABLE orders ADD COLUMN b INT')
     quiet('locking-merge-alters', 'ALTER TABLE orders ADD INDEX idx_a (a);\nALTER TABLE other ADD INDEX idx_b (b)')
     quiet('locking-merge-alters', 'CREATE TABLE fresh (id INT PRIMARY KEY, a INT, b INT);\nALTER TABLE fresh ADD INDEX (a);\nALTER TABLE fresh ADD INDEX (b)')

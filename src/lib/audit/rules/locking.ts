@@ -282,13 +282,21 @@ const algorithmRefused: Rule = {
   },
 }
 
-interface AlterSeen {
-  line: number
-  /** The ALTER scanned or rewrote the table (not only metadata). */
-  heavy: boolean
-  /** Its clauses as written, to build the merged statement for the hint. */
-  clauses: string[]
+/** Table-rewriting ALTERs seen so far on one table of the file. */
+interface HeavyAlters {
+  count: number
+  firstLine: number
+  /** Their clauses as written, for the merged statement in the hint; dropped once it grows too long. */
+  clauses?: string[]
+  clausesLength: number
 }
+
+/**
+ * Past this many characters of clauses the hint names the lines instead of spelling out the merged
+ * statement: a file with hundreds of ALTERs on one table would otherwise repeat ever longer
+ * statements in every finding (quadratic report size).
+ */
+const MERGED_HINT_MAX_CHARS = 400
 
 const mergeAlters: Rule = {
   id: 'locking-merge-alters',
@@ -303,29 +311,35 @@ const mergeAlters: Rule = {
   fix: 'Merge the changes into one ALTER TABLE; keep INSTANT-only changes (ADD COLUMN at the end) in their own statement, since combining them with a rebuild makes them rebuild too.',
   check(context) {
     const hits: RuleHit[] = []
-    let seen = context.file.memo.get(ALTERS_SEEN) as Map<string, AlterSeen[]> | undefined
+    let seen = context.file.memo.get(ALTERS_SEEN) as Map<string, HeavyAlters> | undefined
     if (!seen) {
       seen = new Map()
       context.file.memo.set(ALTERS_SEEN, seen)
     }
     for (const {change, classification, isNew, size} of analyse(context)) {
-      if (isNew || change.statement === 'OPTIMIZE TABLE' || classification.refused) continue
+      if (isNew || change.statement === 'OPTIMIZE TABLE' || classification.refused || !classification.scansTable) continue
       const key = tableKey(change.table)
-      const earlier = seen.get(key) ?? []
-      const heavy = classification.scansTable
-      const first = earlier.find((a) => a.heavy)
+      const line = context.statement.line
       const clauses = change.clauses.map((clause) => tokensText(clause.tokens))
-      if (heavy && first) {
-        const number = earlier.filter((a) => a.heavy).length + 1
-        const merged = [...earlier.filter((a) => a.heavy).flatMap((a) => a.clauses), ...clauses]
-        hits.push({
-          at: change.clauses[0]?.at,
-          message: `this is table-rewriting ALTER number ${number} on ${qualifiedLabel(change.table)} in this file (the first is at line ${first.line}): each one scans the table again`,
-          hint: `merge them into one statement: ALTER TABLE ${qualifiedLabel(change.table)} ${merged.join(', ')};`,
-          ...(size.big ? {level: 'warning' as Level} : {}),
-        })
+      const clausesLength = clauses.reduce((sum, clause) => sum + clause.length + 2, 0)
+      const earlier = seen.get(key)
+      if (!earlier) {
+        seen.set(key, {count: 1, firstLine: line, clauses, clausesLength})
+        continue
       }
-      seen.set(key, [...earlier, {line: context.statement.line, heavy, clauses}])
+      earlier.count++
+      earlier.clausesLength += clausesLength
+      if (earlier.clauses && earlier.clausesLength <= MERGED_HINT_MAX_CHARS) earlier.clauses.push(...clauses)
+      else delete earlier.clauses
+      const table = qualifiedLabel(change.table)
+      hits.push({
+        at: change.clauses[0]?.at,
+        message: `this is table-rewriting ALTER number ${earlier.count} on ${table} in this file (the first is at line ${earlier.firstLine}): each one scans the table again`,
+        hint: earlier.clauses
+          ? `merge them into one statement: ALTER TABLE ${table} ${earlier.clauses.join(', ')};`
+          : `merge the ${earlier.count} table-rewriting ALTERs on ${table} (lines ${earlier.firstLine}${earlier.count > 2 ? ', …, ' : ', '}${line}) into one ALTER TABLE ${table} with all their clauses`,
+        ...(size.big ? {level: 'warning' as Level} : {}),
+      })
     }
     return hits
   },
