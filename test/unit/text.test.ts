@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {closestMatch, redactSecrets} from '../../src/lib/core/text.ts'
+import {closestMatch, formatCount, redactSecrets} from '../../src/lib/core/text.ts'
 import {connectionFailure} from '../../src/lib/connect/failure.ts'
 import {parseConnectionUrl} from '../../src/lib/connect/url.ts'
 import type {ConnectionTarget} from '../../src/lib/connect/target.ts'
@@ -10,6 +10,16 @@ describe('suggestions and redaction', () => {
     assert.equal(closestMatch('tset', ['add', 'list', 'test', 'show']), 'test')
     assert.equal(closestMatch('jsno', ['json', 'verbose']), 'json')
     assert.equal(closestMatch('backup', ['profile', 'autocomplete']), undefined)
+  })
+
+  it('groups counts in thousands the same way whatever the locale', () => {
+    assert.equal(formatCount(0), '0')
+    assert.equal(formatCount(999), '999')
+    assert.equal(formatCount(1000), '1,000')
+    assert.equal(formatCount(1234567), '1,234,567')
+    assert.equal(formatCount(-1234567), '-1,234,567')
+    assert.equal(formatCount(2147483647.5), '2,147,483,647.5')
+    assert.equal(formatCount(18446744073709551615), '18,446,744,073,709,552,000')
   })
 
   it('removes every copy of a secret', () => {

@@ -36,5 +36,12 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
   return result
 }
 
-/** Row counts and sizes in messages: 1,234,567 whatever the locale, so output is stable in CI logs. */
-export const formatCount = (n: number) => n.toLocaleString('en-US')
+/**
+ * Row counts and sizes in messages: 1,234,567 whatever the locale, so output is stable in CI logs.
+ * Not toLocaleString: its first call loads ICU locale data, a tenth of a short audit's run time.
+ */
+export function formatCount(n: number): string {
+  const [whole = '', fraction] = String(Math.round(n * 1000) / 1000).split('.')
+  if (/e/i.test(whole)) return whole
+  return `${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction ? `.${fraction}` : ''}`
+}
