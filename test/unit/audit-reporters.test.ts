@@ -6,8 +6,8 @@ import ajvDraft04 from 'ajv-draft-04'
 import {Ajv2020} from 'ajv/dist/2020.js'
 import ajvFormats from 'ajv-formats'
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
-import {FORMATS, render, type RenderOptions} from '../../src/lib/audit/reporters/index.ts'
-import {ANNOTATIONS_PER_LEVEL} from '../../src/lib/audit/reporters/github.ts'
+import {createWriter, FORMATS, render, type RenderOptions} from '../../src/lib/audit/reporters/index.ts'
+import {ANNOTATIONS_PER_LEVEL, SUMMARY_ROWS} from '../../src/lib/audit/reporters/github.ts'
 import type {AuditReport, Finding, Level, Rule} from '../../src/lib/audit/types.ts'
 
 const require = createRequire(import.meta.url)
@@ -228,7 +228,9 @@ describe('json reporter', () => {
 
   it('prints the report itself, indented by two spaces', () => {
     const output = stdout('json')
-    assert.deepEqual(JSON.parse(output), sampleReport())
+    // Findings come out in reading order: files in turn, each top to bottom.
+    const [updateAtLine3, alterAtLine1, ...rest] = SAMPLE_FINDINGS
+    assert.deepEqual(JSON.parse(output), sampleReport({findings: [alterAtLine1!, updateAtLine3!, ...rest]}))
     assert.match(output, /^\{\n {2}"version": 1,\n/)
   })
 
@@ -429,11 +431,11 @@ describe('text reporter', () => {
   })
 
   it('shows suppressed findings with their reason and without source or hint', () => {
-    assert.match(stdout('text'), /\n {2}7:1 {2}error {4}UPDATE without WHERE {2}\[dml-update-without-where\] {2}\(suppressed: reviewed by the DBA\)\n/)
+    assert.match(stdout('text'), /\n {2}7:1 {3}error {4}UPDATE without WHERE {2}\[dml-update-without-where\] {2}\(suppressed: reviewed by the DBA\)\n/)
   })
 
   it('shows a file without source lines without a caret', () => {
-    assert.match(stdout('text'), /legacy\\003,a:b\.sql\n {2}4:2 {2}error {4}Unexpected token \]\]> {2}\[syntax-parse-error\]\n {4}hint: Check the statement\n/)
+    assert.match(stdout('text'), /legacy\\003,a:b\.sql\n {2}4:2 {3}error {4}Unexpected token \]\]> {2}\[syntax-parse-error\]\n {4}hint: Check the statement\n/)
   })
 
   it('ends with a summary line', () => {
@@ -463,5 +465,33 @@ describe('render', () => {
       assert.ok(rendered.stdout.length > 0, format)
       assert.equal(rendered.summaryMarkdown !== undefined, format === 'github', format)
     }
+  })
+
+  it('writes every format while the findings arrive, and ends with the document render gives', () => {
+    const many = Array.from({length: 3000}, (_, index) => finding({rule: 'dml-update-without-where', level: index % 7 === 0 ? 'error' : 'notice', file: index < 1500 ? 'a.sql' : 'b.sql', line: (index % 1500) + 1, column: 1, source: 'UPDATE orders SET status = 1'}))
+    const report = sampleReport({findings: many, summary: {files: 2, statements: 3000, unparsed: 0, error: 429, warning: 0, notice: 2571, suppressed: 0, baselined: 0}})
+    for (const format of FORMATS) {
+      const pieces: string[] = []
+      const writer = createWriter(format, (text) => pieces.push(text), OPTIONS)
+      writer.begin(report)
+      for (const one of many) writer.findings([one])
+      // A large report must be on its way before the audit ends (junit, whose totals come first, aside).
+      if (format !== 'junit' && format !== 'github') assert.ok(pieces.length > 1, `${format} wrote ${pieces.length} pieces before the end`)
+      const {summaryMarkdown} = writer.end(report)
+      const rendered = render(format, report, OPTIONS)
+      assert.equal(pieces.join(''), `${rendered.stdout}\n`, format)
+      assert.equal(summaryMarkdown, rendered.summaryMarkdown, format)
+    }
+  })
+})
+
+describe('github step summary', () => {
+  it(`lists the first ${SUMMARY_ROWS} findings and says how many more there are, so it stays under GitHub's 1 MiB`, () => {
+    const many = Array.from({length: SUMMARY_ROWS + 5}, (_, index) => finding({rule: 'query-select-star', level: 'notice', file: 'big.sql', line: index + 1, column: 1}))
+    const {stdout: commands, summaryMarkdown} = render('github', sampleReport({findings: many}), OPTIONS)
+    const markdown = summaryMarkdown ?? ''
+    assert.equal(markdown.split('\n').filter((line) => line.startsWith('| big.sql:')).length, SUMMARY_ROWS)
+    assert.match(markdown, new RegExp(`The first ${SUMMARY_ROWS} findings are shown; 5 more are in the full report`))
+    assert.match(commands, /::notice title=dbakit audit::996 more findings are not annotated: the step summary lists the first 1000, --format sarif or json all of them/)
   })
 })

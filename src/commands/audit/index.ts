@@ -4,8 +4,8 @@ import {BaseCommand, serverFlags} from '../../base-command.ts'
 import {ExitCode, usageError} from '../../lib/core/errors.ts'
 import {readAllStdin} from '../../lib/core/prompts.ts'
 import {colorEnabled} from '../../lib/core/style.ts'
-import type {AuditReport} from '../../lib/audit/types.ts'
 
+// Not imported from the reporters: loading them would slow down `--help`.
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle'] as const
 
 export default class Audit extends BaseCommand {
@@ -36,7 +36,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
     ...serverFlags,
   }
 
-  async run(): Promise<AuditReport> {
+  async run(): Promise<void> {
     const {argv, flags} = await this.parse(Audit)
     const inputs = argv as string[]
     if (inputs.length === 0) {
@@ -48,7 +48,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
     if (inputs.includes('-') && flags['password-stdin']) {
       throw usageError('STDIN_TWICE', 'stdin cannot carry both the SQL (-) and the password (--password-stdin)', {hint: 'name the SQL files, or pass the password in DBAKIT_PASSWORD or a profile'})
     }
-    const {runAudit, catalog} = await import('../../lib/audit/run.ts')
+    const [{runAudit, catalog}, {createWriter}] = await Promise.all([import('../../lib/audit/run.ts'), import('../../lib/audit/reporters/index.ts')])
     let server
     if (flags.profile || flags.url) {
       const {resolveTarget} = await import('../../lib/connect/target.ts')
@@ -71,22 +71,17 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
       onWarning: (message: string) => this.logger.warn(message),
       onProgress: progress.listener,
     }
-    let report: AuditReport
+    // The report is written while the audit runs, so that its size never has to fit in memory;
+    // --json is the json format.
+    const writer = createWriter(this.jsonEnabled() ? 'json' : flags.format, (text) => process.stdout.write(text), {rules: catalog(), color: colorEnabled(process.stdout), toolVersion: this.config.version})
+    let outcome
     try {
-      report = await runAudit({...request, ...(server ? {server} : {})})
+      outcome = await runAudit({...request, ...(server ? {server} : {})}, writer)
     } finally {
       progress.stop()
     }
-
-    if (!this.jsonEnabled()) {
-      const {render} = await import('../../lib/audit/reporters/index.ts')
-      const output = render(flags.format, report, {rules: catalog(), color: colorEnabled(process.stdout), toolVersion: this.config.version})
-      // Written as is, then the newline: a large report is not copied once more to append one.
-      process.stdout.write(output.stdout)
-      if (output.stdout !== '' && !output.stdout.endsWith('\n')) process.stdout.write('\n')
-      if (output.summaryMarkdown && process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, output.summaryMarkdown)
-    }
-    if (report.failed) process.exitCode = ExitCode.findings
-    return report
+    const {summaryMarkdown} = writer.end(outcome)
+    if (summaryMarkdown && process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, summaryMarkdown)
+    if (outcome.failed) process.exitCode = ExitCode.findings
   }
 }

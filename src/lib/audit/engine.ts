@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
-import type {AuditStatement, AuditTarget, FileState, Finding, Level, Rule, RuleContext, RuleHit, SchemaView, Thresholds} from './types.ts'
+import {byPosition, type AuditStatement, type AuditTarget, type FileState, type Finding, type Level, type Rule, type RuleContext, type RuleHit, type SchemaView, type Thresholds} from './types.ts'
 
 /** Statement keywords MySQL/MariaDB accept first; text starting with anything else is a syntax error. */
 const STATEMENT_STARTS = new Set(
@@ -58,6 +58,12 @@ export interface EngineOptions {
   schema?: SchemaView
   /** Called after each top-level statement, with how many of the file's chunks are done. */
   onChunk?: (done: number) => void
+  /**
+   * Receives the findings statement by statement, in reading order, as soon as they are final (a
+   * statement's findings wait for the next chunk, which may hold a trailing suppression). Without
+   * it, auditText collects them in its result.
+   */
+  onFindings?: (findings: Finding[]) => void
 }
 
 export interface FileAudit {
@@ -87,6 +93,12 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   const known = new Set(options.rules.map((rule) => rule.id))
   const state = newFileState()
   const findings: Finding[] = []
+  const deliver = (batch: Finding[]) => {
+    if (batch.length === 0) return
+    batch.sort(byPosition)
+    if (options.onFindings) options.onFindings(batch)
+    else findings.push(...batch)
+  }
   let statements = 0
 
   // A trailing `-- dbakit-ignore` on the line where a statement ends belongs to that statement,
@@ -157,19 +169,21 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   for (const chunk of chunks) {
     options.onChunk?.(++chunksDone)
     if (chunk.kind === 'directive') {
-      if (previous) findings.push(...previous.findings)
+      if (previous) deliver(previous.findings)
       previous = undefined
       continue
     }
     const allTokens = tokenize(chunk.text, {line: chunk.line, column: chunk.column, offset: chunk.offset})
     const tokens = significant(allTokens)
     const suppressions = readSuppressions(allTokens, known)
+    const ready: Finding[] = []
     if (previous) {
       const trailing = suppressions.filter((s) => s.line === previous!.endLine && (tokens[0]?.line ?? Infinity) > s.line)
       applySuppressions(previous.findings, trailing)
-      findings.push(...previous.findings, ...invalidSuppressions(trailing, file, lines))
+      ready.push(...previous.findings, ...invalidSuppressions(trailing, file, lines))
     }
     if (tokens.length === 0) {
+      deliver(ready)
       previous = undefined
       continue
     }
@@ -178,11 +192,11 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const statementFindings = auditStatement(statement)
     for (const inner of routineBody(statement)) statementFindings.push(...auditStatement(inner))
     applySuppressions(statementFindings, own)
-    findings.push(...invalidSuppressions(own, file, lines))
+    ready.push(...invalidSuppressions(own, file, lines))
+    deliver(ready)
     previous = {findings: statementFindings, endLine: tokens[tokens.length - 1]!.line}
   }
-  if (previous) findings.push(...previous.findings)
-  findings.sort((a, b) => a.line - b.line || a.column - b.column)
+  if (previous) deliver(previous.findings)
   return {findings, statements}
 }
 

@@ -8,11 +8,11 @@ import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
 import {collectSources} from './inputs.ts'
 import {ALL_RULES} from './rules/index.ts'
 import {loadSnapshot, schemaView, takeSnapshot, type SchemaSnapshot} from './snapshot.ts'
-import {LEVEL_RANK, type AuditReport, type AuditTarget, type Finding, type Level, type Rule} from './types.ts'
+import {byPosition, LEVEL_RANK, type AuditOutcome, type AuditReport, type AuditSummary, type AuditTarget, type Finding, type FindingSink, type Level, type Rule} from './types.ts'
 import {significant, tokenize} from '../sql/lexer.ts'
 import type {ParseVerdict, SqlFlavor} from '../sql/parser.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
-import {validateStatements} from '../sql/validate.ts'
+import {startValidation, type Rejection} from '../sql/validate.ts'
 
 export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
 
@@ -39,7 +39,12 @@ export interface AuditRequest {
 /** Every rule dbakit knows, in catalog order. */
 export const catalog = (): Rule[] => [...ALL_RULES, ...ENGINE_RULES]
 
-export async function runAudit(request: AuditRequest): Promise<AuditReport> {
+/**
+ * Audits the request's SQL, sending findings to `sink` as they are found (statement by statement;
+ * with a live server, once the server has been asked about the parser's rejections), and returns
+ * the totals. Nothing holds every finding, so a report of any size streams out.
+ */
+export async function runAudit(request: AuditRequest, sink: FindingSink): Promise<AuditOutcome> {
   const rules = catalog()
   const firstPath = request.inputs.find((input) => input !== '-')
   const configPath = findProjectConfig(firstPath ? dirname(resolve(request.cwd, firstPath)) : request.cwd)
@@ -73,52 +78,71 @@ export async function runAudit(request: AuditRequest): Promise<AuditReport> {
 
   const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {})})
   const baseline = request.baseline ? await readBaseline(request.baseline) : new Set<string>()
+  sink.begin({version: 1, target: {...target, source}, failOn})
+
+  const summary: AuditSummary = {files: sources.length, statements: 0, unparsed: 0, error: 0, warning: 0, notice: 0, suppressed: 0, baselined: 0}
+  let failed = false
+  const recorded = new Set<string>()
+  // With a server, the findings wait for its verdict on the statements the parser rejected, which
+  // are reported in line order among them.
+  const held: Finding[][] | undefined = server ? sources.map(() => []) : undefined
+  const account = (batch: readonly Finding[], fileIndex: number) => {
+    const kept: Finding[] = []
+    for (const finding of batch) {
+      if (baseline.has(finding.fingerprint)) {
+        summary.baselined++
+        continue
+      }
+      kept.push(finding)
+      if (finding.suppressed) {
+        summary.suppressed++
+        continue
+      }
+      summary[finding.level]++
+      if (failOn !== 'never' && LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn]) failed = true
+      if (request.writeBaseline) recorded.add(finding.fingerprint)
+    }
+    if (kept.length === 0) return
+    if (held) held[fileIndex]!.push(...kept)
+    else sink.findings(kept)
+  }
+
   // The parser only decides which statements it can vouch for; it runs on worker threads while this
   // thread lexes and applies the rules, which read tokens.
   const chunksByFile = sources.map((sql) => [...splitSql(sql.text)])
   const statementsByFile = chunksByFile.map((chunks) => chunks.filter((chunk) => chunk.kind === 'statement'))
-  const verdicts = validateStatements(statementsByFile.flat().map((chunk) => chunk.text), target.flavor)
-  const findings: Finding[] = []
-  let statements = 0
-  for (const [index, sql] of sources.entries()) {
-    const chunks = chunksByFile[index]!
-    const message = sources.length > 1 ? `auditing ${sql.name} (file ${index + 1} of ${sources.length})` : `auditing ${sql.name}`
-    const onChunk = (done: number) => request.onProgress?.({message, done, total: chunks.length})
-    const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunks)
-    statements += result.statements
-    findings.push(...result.findings)
-  }
-  request.onProgress?.({message: 'waiting for the parser to finish'})
-  const rejected = unparsedStatements(sources.map((sql) => sql.name), statementsByFile, await verdicts)
-  if (server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
-    request.onProgress?.({message: `asking ${server.label} about ${rejected.length} statements the parser could not read`})
-    const {confirmSyntaxErrors} = await import('./confirm.ts')
-    findings.push(...(await confirmSyntaxErrors(server, rejected, sources)))
-    findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
-  }
-  const unparsed = rejected.length
-  let baselined = 0
-  for (let index = findings.length - 1; index >= 0; index--) {
-    if (baseline.has(findings[index]!.fingerprint)) {
-      findings.splice(index, 1)
-      baselined++
+  const validation = startValidation(statementsByFile.flat().map((chunk) => chunk.text), target.flavor)
+  try {
+    for (const [index, sql] of sources.entries()) {
+      const chunks = chunksByFile[index]!
+      const message = sources.length > 1 ? `auditing ${sql.name} (file ${index + 1} of ${sources.length})` : `auditing ${sql.name}`
+      const onChunk = (done: number) => request.onProgress?.({message, done, total: chunks.length})
+      const onFindings = (batch: Finding[]) => account(batch, index)
+      const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, onFindings, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunks)
+      summary.statements += result.statements
     }
+    request.onProgress?.({message: 'waiting for the parser to finish'})
+    const rejected = rejectedStatements(sources.map((sql) => sql.name), statementsByFile, await validation.finish())
+    summary.unparsed = rejected.length
+    if (held) {
+      if (server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
+        request.onProgress?.({message: `asking ${server.label} about ${rejected.length} statements the parser could not read`})
+        const {confirmSyntaxErrors} = await import('./confirm.ts')
+        const confirmed = await confirmSyntaxErrors(server, rejected, sources)
+        const fileIndex = new Map(sources.map((sql, index) => [sql.name, index]))
+        for (const finding of confirmed) account([finding], fileIndex.get(finding.file)!)
+      }
+      for (const findings of held) if (findings.length > 0) sink.findings(findings.sort(byPosition))
+    }
+  } finally {
+    await validation.stop()
   }
+
   if (request.writeBaseline) {
-    const fingerprints = [...new Set([...findings.filter((f) => !f.suppressed).map((f) => f.fingerprint), ...baseline])].sort()
+    const fingerprints = [...new Set([...recorded, ...baseline])].sort()
     await writeFileAtomic(request.writeBaseline, `${JSON.stringify({format: 'dbakit-audit-baseline', version: 1, fingerprints}, null, 2)}\n`, 0o644)
   }
-  const counted = findings.filter((finding) => !finding.suppressed)
-  const count = (level: Level) => counted.filter((finding) => finding.level === level).length
-  const failed = failOn !== 'never' && counted.some((finding) => LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn])
-  return {
-    version: 1,
-    target: {...target, source},
-    failOn,
-    findings,
-    summary: {files: sources.length, statements, unparsed, error: count('error'), warning: count('warning'), notice: count('notice'), suppressed: findings.length - counted.length, baselined},
-    failed,
-  }
+  return {version: 1, target: {...target, source}, failOn, summary, failed}
 }
 
 export interface RejectedStatement {
@@ -128,14 +152,18 @@ export interface RejectedStatement {
 }
 
 /** Statements the parser rejected that start like real statements (the rest are syntax errors already). */
-function unparsedStatements(files: string[], chunks: SqlChunk[][], verdicts: ParseVerdict[]): RejectedStatement[] {
+function rejectedStatements(files: string[], chunks: SqlChunk[][], rejections: Rejection[]): RejectedStatement[] {
   const rejected: RejectedStatement[] = []
-  let index = 0
+  let next = 0
+  let first = 0
   for (const [fileIndex, fileChunks] of chunks.entries()) {
-    for (const chunk of fileChunks) {
-      const verdict = verdicts[index++]
-      if (verdict && !verdict.ok && startsLikeStatement(significant(tokenize(chunk.text)))) rejected.push({file: files[fileIndex]!, chunk, verdict})
+    const end = first + fileChunks.length
+    for (; next < rejections.length && rejections[next]!.index < end; next++) {
+      const {index, verdict} = rejections[next]!
+      const chunk = fileChunks[index - first]!
+      if (startsLikeStatement(significant(tokenize(chunk.text)))) rejected.push({file: files[fileIndex]!, chunk, verdict})
     }
+    first = end
   }
   return rejected
 }

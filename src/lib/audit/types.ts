@@ -6,6 +6,9 @@ export const LEVELS: readonly Level[] = ['error', 'warning', 'notice']
 /** Higher is more severe; --fail-on compares against this. */
 export const LEVEL_RANK: Record<Level, number> = {notice: 1, warning: 2, error: 3}
 
+/** Top to bottom, left to right within a file; sorts are stable, so findings on one spot keep the rules' order. */
+export const byPosition = (a: {line: number; column: number}, b: {line: number; column: number}): number => a.line - b.line || a.column - b.column
+
 export type RuleFamily = 'destructive' | 'locking' | 'design' | 'dml' | 'query' | 'security' | 'syntax'
 
 /**
@@ -151,4 +154,21 @@ export interface AuditReport {
   summary: AuditSummary
   /** True when a finding at or above failOn was reported. */
   failed: boolean
+}
+
+/** What is known before the first finding: a report's opening. */
+export type AuditHeader = Pick<AuditReport, 'version' | 'target' | 'failOn'>
+
+/** A report without its findings, which went to a FindingSink as the audit found them. */
+export type AuditOutcome = Omit<AuditReport, 'findings'>
+
+/**
+ * Where an audit sends its findings as it goes, so that a report of any size is written out
+ * without being held in memory.
+ */
+export interface FindingSink {
+  /** Called once, before any findings. */
+  begin(header: AuditHeader): void
+  /** Findings in reading order: files one after another, each file's top to bottom. */
+  findings(batch: readonly Finding[]): void
 }

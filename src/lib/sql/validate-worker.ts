@@ -1,5 +1,11 @@
 import {parentPort, workerData} from 'node:worker_threads'
-import {parseStatement, type SqlFlavor} from './parser.ts'
+import {parseStatements, type WorkerInput} from './validate.ts'
 
-const {statements, flavor} = workerData as {statements: string[]; flavor: SqlFlavor}
-parentPort!.postMessage(statements.map((statement) => parseStatement(statement, flavor)))
+const {flavor, statements, batchSize, nextBatch} = workerData as WorkerInput
+const batchCount = Math.ceil(statements.length / batchSize)
+for (let batch = Atomics.add(nextBatch, 0, 1); batch < batchCount; batch = Atomics.add(nextBatch, 0, 1)) {
+  const start = batch * batchSize
+  const result = parseStatements(statements.slice(start, start + batchSize), flavor, start)
+  if (result.rejections.length > 0) parentPort!.postMessage(result)
+}
+parentPort!.postMessage('done')

@@ -7,22 +7,24 @@ export function countsAsFailure(finding: Finding, failOn: AuditReport['failOn'])
 }
 
 /**
- * Files keep the order the engine reported them in (the order they were given); within a file,
- * findings read top to bottom so the output follows the SQL. The sort is stable, so findings on
- * the same spot keep the engine's order.
+ * For formats that open and close an element per file: calls `open` when the findings move on to
+ * another file and `close` when a file's findings are over (at the latest, at `end`).
  */
-export function groupByFile(findings: readonly Finding[]): Array<[file: string, findings: Finding[]]> {
-  const byFile = new Map<string, Finding[]>()
-  for (const finding of findings) {
-    const group = byFile.get(finding.file)
-    if (group) group.push(finding)
-    else byFile.set(finding.file, [finding])
+export function fileGroups(open: (file: string) => void, close: (file: string) => void): {at(file: string): void; end(): void} {
+  let current: string | undefined
+  return {
+    at(file) {
+      if (file === current) return
+      if (current !== undefined) close(current)
+      current = file
+      open(file)
+    },
+    end() {
+      if (current !== undefined) close(current)
+      current = undefined
+    },
   }
-  return [...byFile].map(([file, group]) => [file, group.sort((a, b) => a.line - b.line || a.column - b.column)])
 }
-
-/** Same order as groupByFile, flattened: the order every reporter lists findings in. */
-export const inReadingOrder = (findings: readonly Finding[]): Finding[] => groupByFile(findings).flatMap(([, group]) => group)
 
 /** A message with its hint on a second line, for formats that have one text field for both. */
 export const withHint = (finding: Pick<Finding, 'message' | 'hint'>): string => (finding.hint ? `${finding.message}\nhint: ${finding.hint}` : finding.message)
@@ -49,3 +51,6 @@ export function describeSummary(summary: AuditSummary, paint: (level: Level, tex
 export function describeEmptyInput(summary: AuditSummary): string {
   return summary.files === 0 ? 'No SQL files were given: nothing was audited.' : `No SQL statements found in ${plural(summary.files, 'file')}: nothing was audited.`
 }
+
+/** JSON.stringify(value, null, 2) as it reads `depth` levels into a document indented by two spaces. */
+export const indentedJson = (value: unknown, depth: number): string => JSON.stringify(value, null, 2).replaceAll('\n', `\n${'  '.repeat(depth)}`)

@@ -1,5 +1,6 @@
 import type {AuditReport, Finding} from '../types.ts'
-import {countsAsFailure, groupByFile, plural, withHint} from './findings.ts'
+import {countsAsFailure, fileGroups, plural, withHint} from './findings.ts'
+import type {ReportWriter} from './index.ts'
 import {escapeXml, XML_DECLARATION} from './xml.ts'
 
 const CLASSNAME = 'dbakit.audit'
@@ -13,22 +14,40 @@ const CLASSNAME = 'dbakit.audit'
  * The report lists findings, not files, so a file without findings has no suite of its own. A
  * run with no findings at all still gets one passing test case, because CI systems treat an
  * empty JUnit file as "no tests ran".
+ *
+ * Unlike the other formats this one is written at the end: its totals come first, in the root
+ * element. What it keeps is the rendered suites and the findings of the file being read.
  */
-export function renderJunit(report: AuditReport): string {
-  const shown = report.findings.filter((finding) => !finding.suppressed)
-  const files = groupByFile(shown)
-  const suites =
-    files.length > 0
-      ? files.map(([file, findings]) => renderSuite(file, findings, report.failOn))
-      : [renderSuite(`${plural(report.summary.files, 'file')}, ${plural(report.summary.statements, 'statement')}`, [], report.failOn)]
-  const failed = files.filter(([, findings]) => findings.some((finding) => countsAsFailure(finding, report.failOn))).length
-  const tests = Math.max(files.length, 1)
-  return [
-    XML_DECLARATION,
-    `<testsuites name="dbakit audit" tests="${tests}" failures="${failed}" errors="0">`,
-    ...suites,
-    '</testsuites>',
-  ].join('\n')
+export function junitWriter(out: (text: string) => void): ReportWriter {
+  let failOn: AuditReport['failOn'] = 'error'
+  const suites: string[] = []
+  let failed = 0
+  let current: Finding[] = []
+  const files = fileGroups(
+    () => (current = []),
+    (file) => {
+      if (current.some((finding) => countsAsFailure(finding, failOn))) failed++
+      suites.push(renderSuite(file, current, failOn))
+    },
+  )
+  return {
+    begin(header) {
+      failOn = header.failOn
+    },
+    findings(batch) {
+      for (const finding of batch) {
+        if (finding.suppressed) continue
+        files.at(finding.file)
+        current.push(finding)
+      }
+    },
+    end(outcome) {
+      files.end()
+      if (suites.length === 0) suites.push(renderSuite(`${plural(outcome.summary.files, 'file')}, ${plural(outcome.summary.statements, 'statement')}`, [], failOn))
+      out([XML_DECLARATION, `<testsuites name="dbakit audit" tests="${suites.length}" failures="${failed}" errors="0">`, ...suites, '</testsuites>'].join('\n'))
+      return {}
+    },
+  }
 }
 
 function renderSuite(name: string, findings: Finding[], failOn: AuditReport['failOn']): string {

@@ -1,5 +1,6 @@
-import type {AuditReport, Finding, Level, Rule} from '../types.ts'
-import {inReadingOrder, withHint} from './findings.ts'
+import type {Finding, Level, Rule} from '../types.ts'
+import {indentedJson, withHint} from './findings.ts'
+import type {ReportWriter} from './index.ts'
 
 /** The OASIS 2.1.0 schema (errata 01), the one code scanning services check against. */
 export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json'
@@ -15,33 +16,35 @@ export interface SarifOptions {
 
 /**
  * One run, with every rule the audit had in driver.rules so that viewers can show a rule's
- * rationale and fix next to each result.
+ * rationale and fix next to each result. The results are written as they arrive and the tool
+ * after them (SARIF does not order an object's properties), so that a result from a rule the
+ * caller did not pass still gets a descriptor for its ruleIndex to point at.
  */
-export function renderSarif(report: AuditReport, options: SarifOptions): string {
+export function sarifWriter(out: (text: string) => void, options: SarifOptions): ReportWriter {
   const descriptors = options.rules.map(describeRule)
   const ruleIndex = new Map(options.rules.map((rule, index) => [rule.id, index]))
-  // A finding from a rule the caller did not pass (say, a parse error) still needs a descriptor
-  // for its ruleIndex to point at.
-  for (const finding of report.findings) {
-    if (!ruleIndex.has(finding.rule)) {
-      ruleIndex.set(finding.rule, descriptors.length)
-      descriptors.push({id: finding.rule})
-    }
+  let count = 0
+  return {
+    begin() {
+      // The lexer counts columns in UTF-16 code units; saying so keeps viewers from guessing.
+      out(`{\n  "$schema": ${JSON.stringify(SARIF_SCHEMA_URI)},\n  "version": "2.1.0",\n  "runs": [\n    {\n      "columnKind": "utf16CodeUnits",\n      "results": [`)
+    },
+    findings(batch) {
+      for (const finding of batch) {
+        let index = ruleIndex.get(finding.rule)
+        if (index === undefined) {
+          index = descriptors.push({id: finding.rule}) - 1
+          ruleIndex.set(finding.rule, index)
+        }
+        out(`${count++ === 0 ? '' : ','}\n        ${indentedJson(describeResult(finding, index), 4)}`)
+      }
+    },
+    end() {
+      const tool = {driver: {name: 'dbakit', version: options.toolVersion, informationUri: DBAKIT_INFORMATION_URI, rules: descriptors}}
+      out(`${count > 0 ? '\n      ' : ''}],\n      "tool": ${indentedJson(tool, 3)}\n    }\n  ]\n}`)
+      return {}
+    },
   }
-
-  const log = {
-    $schema: SARIF_SCHEMA_URI,
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {driver: {name: 'dbakit', version: options.toolVersion, informationUri: DBAKIT_INFORMATION_URI, rules: descriptors}},
-        // The lexer counts columns in UTF-16 code units; saying so keeps viewers from guessing.
-        columnKind: 'utf16CodeUnits',
-        results: inReadingOrder(report.findings).map((finding) => describeResult(finding, ruleIndex.get(finding.rule) ?? 0)),
-      },
-    ],
-  }
-  return JSON.stringify(log, null, 2)
 }
 
 /** The parts of SARIF's reportingDescriptor dbakit fills in. */

@@ -1,6 +1,7 @@
 import {createStyler, type StyleName, type Styler} from '../../core/style.ts'
-import type {AuditReport, Finding, Level} from '../types.ts'
-import {describeEmptyInput, describeSummary, groupByFile} from './findings.ts'
+import type {Finding, Level} from '../types.ts'
+import {describeEmptyInput, describeSummary, fileGroups} from './findings.ts'
+import type {ReportWriter} from './index.ts'
 
 export type SourceLines = (file: string, line: number) => string | undefined
 
@@ -13,20 +14,34 @@ const LEVEL_STYLE: Record<Level, StyleName> = {error: 'red', warning: 'yellow', 
 const LEVEL_WIDTH = Math.max(...Object.keys(LEVEL_STYLE).map((level) => level.length))
 const DETAIL_INDENT = '    '
 
-export function renderText(report: AuditReport, options: TextOptions): string {
+/**
+ * Findings grouped under their file's name, each with its source line, a caret and the hint, then
+ * a summary line. Written as the findings arrive, so each location is padded for a column of up to
+ * two digits: messages line up without the file's other findings being known.
+ */
+export function textWriter(out: (text: string) => void, options: TextOptions): ReportWriter {
   const style = createStyler(options.color)
-  if (report.summary.statements === 0 && report.findings.length === 0) return describeEmptyInput(report.summary)
-
-  const blocks = groupByFile(report.findings).map(([file, findings]) => {
-    const locationWidth = Math.max(...findings.map((finding) => location(finding).length))
-    const lines = [style('bold', file)]
-    for (const finding of findings) lines.push(...renderFinding(finding, locationWidth, style, options.sourceLines))
-    return lines.join('\n')
-  })
-  const noFindings = report.findings.length === 0
-  const summary = describeSummary(report.summary, (level, text) => style(LEVEL_STYLE[level], text))
-  blocks.push(noFindings ? style('green', summary) : summary)
-  return blocks.join('\n\n')
+  let count = 0
+  const files = fileGroups((file) => out(`${count > 0 ? '\n\n' : ''}${style('bold', file)}`), () => {})
+  return {
+    begin() {},
+    findings(batch) {
+      for (const finding of batch) {
+        files.at(finding.file)
+        count++
+        out(`\n${renderFinding(finding, Math.max(location(finding).length, `${finding.line}:00`.length), style, options.sourceLines).join('\n')}`)
+      }
+    },
+    end(outcome) {
+      files.end()
+      if (outcome.summary.statements === 0 && count === 0) out(describeEmptyInput(outcome.summary))
+      else {
+        const summary = describeSummary(outcome.summary, (level, text) => style(LEVEL_STYLE[level], text))
+        out(`${count > 0 ? '\n\n' : ''}${count === 0 ? style('green', summary) : summary}`)
+      }
+      return {}
+    },
+  }
 }
 
 const location = (finding: Finding): string => `${finding.line}:${finding.column}`
