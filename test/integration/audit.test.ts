@@ -194,6 +194,39 @@ describe('dbakit audit (offline)', () => {
     assert.equal(json(stdout).summary.files, 1)
   })
 
+  it('refuses a baseline it could not write before auditing anything', async () => {
+    const dir = workspace({'old.sql': 'UPDATE legacy SET flag = 1;\n'})
+    const {code, stdout, stderr} = await audit(['old.sql', '--write-baseline', join(dir, 'missing', 'baseline.json')], {cwd: dir})
+    assert.equal(code, 2)
+    assert.equal(stdout, '')
+    assert.match(stderr, /cannot write baseline .*missing.baseline\.json: ENOENT/)
+  })
+
+  it('audits a file of thousands of statements on its own threads, streaming the report in file order', async () => {
+    // Over 1 MiB, so the audit runs on its own thread and the parser on another.
+    const padding = `-- ${'x'.repeat(300)}`
+    const statements = Array.from({length: 3000}, (_, i) => [
+      `${padding}\nUPDATE orders SET status = ${i};`,
+      `SELEC * FROM orders WHERE id = ${i};`,
+      `ALTER TABLE orders ADD COLUMN c${i} INT INVISIBLE, ALGORITHM=INSTANT;`,
+      `SELECT id FROM orders WHERE id = ${i};`,
+    ])
+    const text = `${statements.flat().join('\n')}\n`
+    assert.ok(text.length > 1024 * 1024)
+    const dir = workspace({'big.sql': text})
+    const {code, stdout} = await audit(['big.sql', '--format', 'json'], {cwd: dir})
+    assert.equal(code, 1)
+    const report = json(stdout)
+    assert.equal(report.summary.statements, 12000)
+    // Every SELEC is a syntax error; the INVISIBLE column is valid MySQL node-sql-parser cannot read.
+    assert.equal(report.findings.filter((f) => f.rule === 'syntax-error').length, 3000)
+    assert.equal(report.findings.filter((f) => f.rule === 'dml-update-without-where').length, 3000)
+    assert.equal(report.summary.unparsed, 3000)
+    const lines = report.findings.map((f) => f.line)
+    assert.deepEqual(lines, [...lines].sort((a, b) => a - b))
+    assert.equal(report.findings.find((f) => f.rule === 'dml-update-without-where')?.line, 2)
+  })
+
   it('writes SARIF that names the rules it reports', async () => {
     const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
     const {code, stdout} = await audit(['bad.sql', '--format', 'sarif'], {cwd: dir})

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {closestMatch, formatCount, redactSecrets} from '../../src/lib/core/text.ts'
+import {closestMatch, formatCount, lineReader, redactSecrets} from '../../src/lib/core/text.ts'
 import {connectionFailure} from '../../src/lib/connect/failure.ts'
 import {parseConnectionUrl} from '../../src/lib/connect/url.ts'
 import type {ConnectionTarget} from '../../src/lib/connect/target.ts'
@@ -20,6 +20,13 @@ describe('suggestions and redaction', () => {
     assert.equal(formatCount(-1234567), '-1,234,567')
     assert.equal(formatCount(2147483647.5), '2,147,483,647.5')
     assert.equal(formatCount(18446744073709551615), '18,446,744,073,709,552,000')
+  })
+
+  it('reads a line of a text by number, without its line break', () => {
+    const line = lineReader('first\r\nsecond\n\nfourth')
+    assert.deepEqual([1, 2, 3, 4, 5, 0].map(line), ['first', 'second', '', 'fourth', '', ''])
+    assert.equal(lineReader('only')(1), 'only')
+    assert.equal(lineReader('ends\n')(2), '')
   })
 
   it('removes every copy of a secret', () => {

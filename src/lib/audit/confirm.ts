@@ -1,4 +1,5 @@
 import type {ConnectionTarget} from '../connect/target.ts'
+import {lineReader} from '../core/text.ts'
 import {ENGINE_RULES, fingerprint, normalise} from './engine.ts'
 import type {RejectedStatement} from './run.ts'
 import type {Finding} from './types.ts'
@@ -15,7 +16,7 @@ const ER_PARSE_ERROR = 1064
 export async function confirmSyntaxErrors(server: ConnectionTarget, rejected: RejectedStatement[], sources: Array<{name: string; text: string}>): Promise<Finding[]> {
   const {openMysql} = await import('../connect/drivers/mysql.ts')
   const session = await openMysql(server)
-  const lines = new Map(sources.map((source) => [source.name, source.text.split(/\r?\n/)]))
+  const lines = new Map(sources.map((source) => [source.name, lineReader(source.text)]))
   const findings: Finding[] = []
   try {
     await session.query(session.identity.flavor === 'mariadb' ? 'SET SESSION max_statement_time = 10' : 'SET SESSION max_execution_time = 10000')
@@ -28,7 +29,7 @@ export async function confirmSyntaxErrors(server: ConnectionTarget, rejected: Re
         const message = (error as Error).message
         const where = /near '([\s\S]*)' at line (\d+)/.exec(message)
         const line = chunk.line + Number(where?.[2] ?? 1) - 1
-        const source = lines.get(file)?.[line - 1] ?? ''
+        const source = lines.get(file)?.(line) ?? ''
         const near = where?.[1]?.split('\n')[0] ?? ''
         const column = near && source.includes(near) ? source.indexOf(near) + 1 : line === chunk.line ? chunk.column : 1
         findings.push({

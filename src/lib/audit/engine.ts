@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {lineReader} from '../core/text.ts'
 import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
@@ -89,7 +90,7 @@ const ROUTINES = new Set(['CREATE PROCEDURE', 'CREATE FUNCTION', 'CREATE TRIGGER
  * read tokens); run.ts validates statements with the parser in worker threads at the same time.
  */
 export function auditText(file: string, text: string, options: EngineOptions, chunks: Iterable<SqlChunk> = splitSql(text)): FileAudit {
-  const lines = text.split(/\r?\n/)
+  const sourceLine = lineReader(text)
   const known = new Set(options.rules.map((rule) => rule.id))
   const state = newFileState()
   const findings: Finding[] = []
@@ -105,10 +106,19 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   // though the splitter hands it over as the start of the next chunk.
   let previous: {findings: Finding[]; endLine: number} | undefined
 
-  const emit = (statement: AuditStatement, rule: Pick<Rule, 'id' | 'level' | 'fix'>, hit: RuleHit, levelOverride?: Level) => {
+  // What every finding on one statement shares, worked out once for the statement. (Not kept in
+  // WeakMaps keyed by statement: their entries outlive the statements until a full collection.)
+  interface StatementFacts {
+    statement: AuditStatement
+    secrets: Token[]
+    normalised?: string
+  }
+  const emit = (facts: StatementFacts, rule: Pick<Rule, 'id' | 'level' | 'fix'>, hit: RuleHit, levelOverride?: Level) => {
+    const {statement} = facts
     const at = hit.at ?? statement.tokens[0]
     const line = at?.line ?? statement.line
-    const secrets = (secretsByStatement.get(statement) ?? []).filter((token) => token.line === line)
+    const secrets = facts.secrets.filter((token) => token.line === line)
+    facts.normalised ??= normalise(statement.text)
     return {
       rule: rule.id,
       level: levelOverride ?? hit.level ?? rule.level,
@@ -117,8 +127,8 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
       column: at?.column ?? statement.column,
       message: hit.message,
       hint: hit.hint ?? rule.fix,
-      source: secrets.reduce((text, token) => text.split(token.text).join("'***'"), lines[line - 1] ?? ''),
-      fingerprint: fingerprint(rule.id, file, normalisedText(statement)),
+      source: secrets.reduce((text, token) => text.split(token.text).join("'***'"), sourceLine(line)),
+      fingerprint: fingerprint(rule.id, file, facts.normalised),
     } satisfies Finding
   }
 
@@ -126,7 +136,6 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   const observers = enabled.filter((rule) => rule.observe)
   // Secrets are masked whatever the rule levels: turning a rule off must not unmask a password.
   const secretFinders = options.rules.filter((rule) => rule.secrets)
-  const secretsByStatement = new WeakMap<AuditStatement, Token[]>()
   // Most rules concern a few kinds of statement: look them up by first word instead of asking all.
   const byFirstWord = new Map<string, Rule[]>()
   const rulesFor = (word: string): Rule[] => {
@@ -142,14 +151,14 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     statements++
     const out: Finding[] = []
     const first = statement.tokens[0]
+    const facts: StatementFacts = {statement, secrets: []}
     if (first && !statement.routine && !startsLikeStatement(statement.tokens)) {
       const level = options.levels['syntax-error']
-      if (level !== 'off') out.push(emit(statement, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
+      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
-    const secrets = secretFinders.flatMap((rule) => rule.secrets!(context))
-    if (secrets.length > 0) secretsByStatement.set(statement, secrets)
+    facts.secrets = secretFinders.flatMap((rule) => rule.secrets!(context))
     for (const rule of observers) rule.observe!(context)
     for (const rule of rulesFor(first?.value ?? '')) {
       const level = options.levels[rule.id] as Level | undefined
@@ -157,10 +166,10 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
       try {
         hits = rule.check(context)
       } catch (error) {
-        out.push(emit(statement, ENGINE_RULES[2]!, {message: `rule ${rule.id} failed: ${(error as Error).message}`}))
+        out.push(emit(facts, ENGINE_RULES[2]!, {message: `rule ${rule.id} failed: ${(error as Error).message}`}))
         continue
       }
-      for (const hit of hits) out.push(emit(statement, rule, hit, hit.level ? undefined : level))
+      for (const hit of hits) out.push(emit(facts, rule, hit, hit.level ? undefined : level))
     }
     return out
   }
@@ -180,7 +189,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     if (previous) {
       const trailing = suppressions.filter((s) => s.line === previous!.endLine && (tokens[0]?.line ?? Infinity) > s.line)
       applySuppressions(previous.findings, trailing)
-      ready.push(...previous.findings, ...invalidSuppressions(trailing, file, lines))
+      ready.push(...previous.findings, ...invalidSuppressions(trailing, file, sourceLine))
     }
     if (tokens.length === 0) {
       deliver(ready)
@@ -192,7 +201,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const statementFindings = auditStatement(statement)
     for (const inner of routineBody(statement)) statementFindings.push(...auditStatement(inner))
     applySuppressions(statementFindings, own)
-    ready.push(...invalidSuppressions(own, file, lines))
+    ready.push(...invalidSuppressions(own, file, sourceLine))
     deliver(ready)
     previous = {findings: statementFindings, endLine: tokens[tokens.length - 1]!.line}
   }
@@ -230,7 +239,7 @@ function applySuppressions(findings: Finding[], suppressions: Suppression[]): vo
   }
 }
 
-function invalidSuppressions(suppressions: Suppression[], file: string, lines: string[]): Finding[] {
+function invalidSuppressions(suppressions: Suppression[], file: string, sourceLine: (line: number) => string): Finding[] {
   return suppressions
     .filter((s) => !s.reason || s.unknown.length > 0)
     .map((s) => ({
@@ -241,7 +250,7 @@ function invalidSuppressions(suppressions: Suppression[], file: string, lines: s
       column: s.token.column,
       message: !s.reason ? `dbakit-ignore ${s.rules.join(', ')} gives no reason, so it suppresses nothing` : `dbakit-ignore names unknown rule ${s.unknown.join(', ')}`,
       hint: 'write `-- dbakit-ignore RULE-ID: reason`; `dbakit audit rules` lists the ids',
-      source: lines[s.line - 1] ?? '',
+      source: sourceLine(s.line),
       fingerprint: fingerprint('suppression-invalid', file, normalise(s.token.text)),
     }))
 }
@@ -329,13 +338,3 @@ export function fingerprint(rule: string, file: string, normalisedStatement: str
 /** Whitespace and case folded, so re-indenting a migration keeps its baseline. */
 export const normalise = (statement: string) => statement.replace(/\s+/g, ' ').trim().toLowerCase()
 
-const normalisedTexts = new WeakMap<AuditStatement, string>()
-/** A statement with several findings is normalised once. */
-function normalisedText(statement: AuditStatement): string {
-  let text = normalisedTexts.get(statement)
-  if (text === undefined) {
-    text = normalise(statement.text)
-    normalisedTexts.set(statement, text)
-  }
-  return text
-}

@@ -1,18 +1,20 @@
-import {readFile} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {access, readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
-import {ExitCode, usageError} from '../core/errors.ts'
+import {Worker} from 'node:worker_threads'
+import {DbakitError, ExitCode, usageError, type ExitCodeValue} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
-import {findProjectConfig, loadProjectConfig} from './config.ts'
+import {findProjectConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
 import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
-import {collectSources} from './inputs.ts'
+import {collectSources, type SqlSource} from './inputs.ts'
 import {ALL_RULES} from './rules/index.ts'
 import {loadSnapshot, schemaView, takeSnapshot, type SchemaSnapshot} from './snapshot.ts'
-import {byPosition, LEVEL_RANK, type AuditOutcome, type AuditReport, type AuditSummary, type AuditTarget, type Finding, type FindingSink, type Level, type Rule} from './types.ts'
+import {byPosition, LEVEL_RANK, type AuditHeader, type AuditOutcome, type AuditReport, type AuditSummary, type AuditTarget, type Finding, type FindingSink, type Level, type Rule} from './types.ts'
 import {significant, tokenize} from '../sql/lexer.ts'
 import type {ParseVerdict, SqlFlavor} from '../sql/parser.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
-import {startValidation, type Rejection} from '../sql/validate.ts'
+import {startValidation, WORKER_YOUNG_GENERATION_MB, type Rejection} from '../sql/validate.ts'
 
 export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
 
@@ -33,18 +35,49 @@ export interface AuditRequest {
   /** When the server cannot be reached, audit offline (with a warning) instead of failing with exit 3. */
   offlineFallback?: boolean
   onWarning?: (message: string) => void
-  onProgress?: (event: {message: string; done?: number; total?: number}) => void
+  onProgress?: ProgressListener
 }
 
 /** Every rule dbakit knows, in catalog order. */
 export const catalog = (): Rule[] => [...ALL_RULES, ...ENGINE_RULES]
 
+export type ProgressListener = (event: {message: string; done?: number; total?: number}) => void
+
+/**
+ * Everything an audit needs once its inputs are read and its settings resolved. Plain data, so
+ * that a worker thread can take the audit over.
+ */
+export interface AuditPlan {
+  header: AuditHeader
+  config: AuditProjectConfig
+  snapshot?: SchemaSnapshot
+  sources: SqlSource[]
+  baseline: Set<string>
+  writeBaseline?: string
+  /** The live server that confirms suspected syntax errors, when there is one. */
+  server?: ConnectionTarget
+}
+
+/**
+ * Inputs larger than this (in characters) are audited on a thread of their own, whose young
+ * generation is kept small: on the main thread V8 grows it to 64 MiB and more while the lexer's
+ * short-lived tokens stream through, which is most of a large audit's memory.
+ */
+const OWN_THREAD_ABOVE = 1024 * 1024
 /**
  * Audits the request's SQL, sending findings to `sink` as they are found (statement by statement;
  * with a live server, once the server has been asked about the parser's rejections), and returns
  * the totals. Nothing holds every finding, so a report of any size streams out.
  */
 export async function runAudit(request: AuditRequest, sink: FindingSink): Promise<AuditOutcome> {
+  const plan = await planAudit(request)
+  sink.begin(plan.header)
+  const size = plan.sources.reduce((total, source) => total + source.text.length, 0)
+  if (size > OWN_THREAD_ABOVE) return executeOnOwnThread(plan, sink, request.onProgress)
+  return executeAudit(plan, sink, request.onProgress)
+}
+
+async function planAudit(request: AuditRequest): Promise<AuditPlan> {
   const rules = catalog()
   const firstPath = request.inputs.find((input) => input !== '-')
   const configPath = findProjectConfig(firstPath ? dirname(resolve(request.cwd, firstPath)) : request.cwd)
@@ -78,8 +111,23 @@ export async function runAudit(request: AuditRequest, sink: FindingSink): Promis
 
   const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {})})
   const baseline = request.baseline ? await readBaseline(request.baseline) : new Set<string>()
-  sink.begin({version: 1, target: {...target, source}, failOn})
+  // Found out before the audit, not after its report has been written.
+  if (request.writeBaseline) await checkWritable(resolve(request.cwd, request.writeBaseline))
+  return {
+    header: {version: 1, target: {...target, source}, failOn},
+    config,
+    ...(snapshot ? {snapshot} : {}),
+    sources,
+    baseline,
+    ...(request.writeBaseline ? {writeBaseline: request.writeBaseline} : {}),
+    ...(server ? {server} : {}),
+  }
+}
 
+/** Splits, parses and audits the plan's sources; findings go to `sink`, totals are returned. */
+export async function executeAudit(plan: AuditPlan, sink: FindingSink, onProgress?: ProgressListener): Promise<AuditOutcome> {
+  const {header, config, snapshot, sources, baseline, server} = plan
+  const {target, failOn} = header
   const summary: AuditSummary = {files: sources.length, statements: 0, unparsed: 0, error: 0, warning: 0, notice: 0, suppressed: 0, baselined: 0}
   let failed = false
   const recorded = new Set<string>()
@@ -100,7 +148,7 @@ export async function runAudit(request: AuditRequest, sink: FindingSink): Promis
       }
       summary[finding.level]++
       if (failOn !== 'never' && LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn]) failed = true
-      if (request.writeBaseline) recorded.add(finding.fingerprint)
+      if (plan.writeBaseline) recorded.add(finding.fingerprint)
     }
     if (kept.length === 0) return
     if (held) held[fileIndex]!.push(...kept)
@@ -116,17 +164,17 @@ export async function runAudit(request: AuditRequest, sink: FindingSink): Promis
     for (const [index, sql] of sources.entries()) {
       const chunks = chunksByFile[index]!
       const message = sources.length > 1 ? `auditing ${sql.name} (file ${index + 1} of ${sources.length})` : `auditing ${sql.name}`
-      const onChunk = (done: number) => request.onProgress?.({message, done, total: chunks.length})
+      const onChunk = (done: number) => onProgress?.({message, done, total: chunks.length})
       const onFindings = (batch: Finding[]) => account(batch, index)
       const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, onFindings, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunks)
       summary.statements += result.statements
     }
-    request.onProgress?.({message: 'waiting for the parser to finish'})
+    onProgress?.({message: 'waiting for the parser to finish'})
     const rejected = rejectedStatements(sources.map((sql) => sql.name), statementsByFile, await validation.finish())
     summary.unparsed = rejected.length
     if (held) {
       if (server && rejected.length > 0 && config.levels['syntax-error'] !== 'off') {
-        request.onProgress?.({message: `asking ${server.label} about ${rejected.length} statements the parser could not read`})
+        onProgress?.({message: `asking ${server.label} about ${rejected.length} statements the parser could not read`})
         const {confirmSyntaxErrors} = await import('./confirm.ts')
         const confirmed = await confirmSyntaxErrors(server, rejected, sources)
         const fileIndex = new Map(sources.map((sql, index) => [sql.name, index]))
@@ -138,11 +186,39 @@ export async function runAudit(request: AuditRequest, sink: FindingSink): Promis
     await validation.stop()
   }
 
-  if (request.writeBaseline) {
+  if (plan.writeBaseline) {
     const fingerprints = [...new Set([...recorded, ...baseline])].sort()
-    await writeFileAtomic(request.writeBaseline, `${JSON.stringify({format: 'dbakit-audit-baseline', version: 1, fingerprints}, null, 2)}\n`, 0o644)
+    await writeFileAtomic(plan.writeBaseline, `${JSON.stringify({format: 'dbakit-audit-baseline', version: 1, fingerprints}, null, 2)}\n`, 0o644)
   }
-  return {version: 1, target: {...target, source}, failOn, summary, failed}
+  return {...header, summary, failed}
+}
+
+/** What the audit thread tells the thread that started it (see execute-worker.ts). */
+export type AuditThreadMessage =
+  | {findings: Finding[]}
+  | {progress: Parameters<ProgressListener>[0]}
+  | {outcome: AuditOutcome}
+  | {error: {message: string; exitCode?: ExitCodeValue; code?: string; hint?: string}}
+
+/** executeAudit on a worker thread with a small young generation; the findings come back in batches. */
+function executeOnOwnThread(plan: AuditPlan, sink: FindingSink, onProgress?: ProgressListener): Promise<AuditOutcome> {
+  // Under a TypeScript loader (tests, bin/dev.js) the worker is the .ts source; in a build, the .js.
+  const script = new URL(import.meta.url.endsWith('.ts') ? './execute-worker.ts' : './execute-worker.js', import.meta.url)
+  const worker = new Worker(script, {workerData: plan, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
+  return new Promise<AuditOutcome>((resolve, reject) => {
+    worker.on('message', (message: AuditThreadMessage) => {
+      if ('findings' in message) sink.findings(message.findings)
+      else if ('progress' in message) onProgress?.(message.progress)
+      else if ('outcome' in message) resolve(message.outcome)
+      else {
+        const {message: text, exitCode, code, hint} = message.error
+        reject(exitCode === undefined ? new Error(text) : new DbakitError(exitCode, code ?? 'AUDIT_FAILED', text, hint === undefined ? {} : {hint}))
+      }
+    })
+    worker.once('error', reject)
+    // Settles nothing after an outcome or an error has arrived; otherwise the thread died unheard.
+    worker.once('exit', (code) => reject(new Error(`the audit thread stopped with exit code ${code}`)))
+  })
 }
 
 export interface RejectedStatement {
@@ -166,6 +242,14 @@ function rejectedStatements(files: string[], chunks: SqlChunk[][], rejections: R
     first = end
   }
   return rejected
+}
+
+async function checkWritable(path: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK)
+  } catch (error) {
+    throw usageError('BASELINE_UNWRITABLE', `cannot write baseline ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {hint: 'give a path in an existing directory you can write to'})
+  }
 }
 
 async function readBaseline(path: string): Promise<Set<string>> {

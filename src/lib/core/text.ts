@@ -45,3 +45,18 @@ export function formatCount(n: number): string {
   if (/e/i.test(whole)) return whole
   return `${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction ? `.${fraction}` : ''}`
 }
+
+/**
+ * Line N of the text (1-based) without its line break, '' past the end. Only where lines start is
+ * kept: a file's lines as strings would be a second copy of a large file.
+ */
+export function lineReader(text: string): (line: number) => string {
+  const starts = [0]
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1)
+  return (line) => {
+    const start = starts[line - 1]
+    if (start === undefined) return ''
+    const end = line < starts.length ? starts[line]! - 1 : text.length
+    return text.slice(start, text[end - 1] === '\r' && end > start ? end - 1 : end)
+  }
+}

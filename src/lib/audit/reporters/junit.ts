@@ -1,4 +1,4 @@
-import type {AuditReport, Finding} from '../types.ts'
+import type {AuditReport} from '../types.ts'
 import {countsAsFailure, fileGroups, plural, withHint} from './findings.ts'
 import type {ReportWriter} from './index.ts'
 import {escapeXml, XML_DECLARATION} from './xml.ts'
@@ -22,12 +22,17 @@ export function junitWriter(out: (text: string) => void): ReportWriter {
   let failOn: AuditReport['failOn'] = 'error'
   const suites: string[] = []
   let failed = 0
-  let current: Finding[] = []
+  // The file being read, rendered as its findings arrive: text takes less room than the findings.
+  let failures: string[] = []
+  let others: string[] = []
   const files = fileGroups(
-    () => (current = []),
+    () => {
+      failures = []
+      others = []
+    },
     (file) => {
-      if (current.some((finding) => countsAsFailure(finding, failOn))) failed++
-      suites.push(renderSuite(file, current, failOn))
+      if (failures.length > 0) failed++
+      suites.push(renderSuite(file, failures, others))
     },
   )
   return {
@@ -38,34 +43,30 @@ export function junitWriter(out: (text: string) => void): ReportWriter {
       for (const finding of batch) {
         if (finding.suppressed) continue
         files.at(finding.file)
-        current.push(finding)
+        if (countsAsFailure(finding, failOn)) {
+          const body = `${finding.line}:${finding.column}  ${withHint(finding)}`
+          failures.push(`      <failure type="${escapeXml(finding.rule, 'attribute')}" message="${escapeXml(finding.message, 'attribute')}">${escapeXml(body, 'text')}</failure>`)
+        } else others.push(`${finding.line}:${finding.column}  ${finding.level}  [${finding.rule}]  ${withHint(finding)}`)
       }
     },
     end(outcome) {
       files.end()
-      if (suites.length === 0) suites.push(renderSuite(`${plural(outcome.summary.files, 'file')}, ${plural(outcome.summary.statements, 'statement')}`, [], failOn))
+      if (suites.length === 0) suites.push(renderSuite(`${plural(outcome.summary.files, 'file')}, ${plural(outcome.summary.statements, 'statement')}`, [], []))
       out([XML_DECLARATION, `<testsuites name="dbakit audit" tests="${suites.length}" failures="${failed}" errors="0">`, ...suites, '</testsuites>'].join('\n'))
       return {}
     },
   }
 }
 
-function renderSuite(name: string, findings: Finding[], failOn: AuditReport['failOn']): string {
-  const failures = findings.filter((finding) => countsAsFailure(finding, failOn))
-  const others = findings.filter((finding) => !countsAsFailure(finding, failOn))
+/** A file's suite from its rendered <failure> elements and the lines of its lesser findings. */
+function renderSuite(name: string, failures: string[], others: string[]): string {
   const attribute = escapeXml(name, 'attribute')
   const lines = [
     `  <testsuite name="${attribute}" tests="1" failures="${failures.length > 0 ? 1 : 0}" errors="0" skipped="0">`,
     `    <testcase name="${attribute}" classname="${CLASSNAME}">`,
+    ...failures,
   ]
-  for (const finding of failures) {
-    const body = `${finding.line}:${finding.column}  ${withHint(finding)}`
-    lines.push(`      <failure type="${escapeXml(finding.rule, 'attribute')}" message="${escapeXml(finding.message, 'attribute')}">${escapeXml(body, 'text')}</failure>`)
-  }
-  if (others.length > 0) {
-    const body = others.map((finding) => `${finding.line}:${finding.column}  ${finding.level}  [${finding.rule}]  ${withHint(finding)}`).join('\n')
-    lines.push(`      <system-out>${escapeXml(body, 'text')}</system-out>`)
-  }
+  if (others.length > 0) lines.push(`      <system-out>${escapeXml(others.join('\n'), 'text')}</system-out>`)
   lines.push('    </testcase>', '  </testsuite>')
   return lines.join('\n')
 }

@@ -149,11 +149,16 @@ interface Analysis {
   size: TableSize
 }
 
-const analyses = new WeakMap<AuditStatement, Analysis[]>()
+/**
+ * Several rules analyse the same statement; the result is kept on the statement itself, so it goes
+ * when the statement does (a WeakMap's entries wait for a full collection).
+ */
+const ANALYSES = Symbol('locking analyses')
 
 /** The statement's table changes, classified for the target, with what is known of each table. */
 function analyse(context: RuleContext): Analysis[] {
-  const cached = analyses.get(context.statement)
+  const holder = context.statement as AuditStatement & {[ANALYSES]?: Analysis[]}
+  const cached = holder[ANALYSES]
   if (cached) return cached
   const {tokens, settings} = unwrapSetStatement(context.statement.tokens)
   const statementChecks = settings.find((s) => s.name === 'foreign_key_checks')
@@ -164,7 +169,7 @@ function analyse(context: RuleContext): Analysis[] {
     const classification = classifyAlter(change.clauses, context.target, {foreignKeyChecks, ...(info ? {table: info} : {})})
     return {change, classification, isNew: tableIsNew(context, change.table), size: tableSize(info, context.thresholds), ...(info ? {info} : {})}
   })
-  analyses.set(context.statement, result)
+  holder[ANALYSES] = result
   return result
 }
 
