@@ -10,7 +10,7 @@ import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
 import {collectSources, type SqlSource} from './inputs.ts'
 import {ALL_RULES} from './rules/index.ts'
 import {loadSnapshot, schemaView, takeSnapshot, type SchemaSnapshot} from './snapshot.ts'
-import {byPosition, LEVEL_RANK, type AuditHeader, type AuditOutcome, type AuditReport, type AuditSummary, type AuditTarget, type Finding, type FindingSink, type Level, type Rule} from './types.ts'
+import {byPosition, countsAsFailure, type AuditHeader, type AuditOutcome, type AuditReport, type AuditSummary, type AuditTarget, type Finding, type FindingSink, type Level, type Rule} from './types.ts'
 import {significant, tokenize} from '../sql/lexer.ts'
 import type {ParseVerdict, SqlFlavor} from '../sql/parser.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
@@ -147,7 +147,7 @@ export async function executeAudit(plan: AuditPlan, sink: FindingSink, onProgres
         continue
       }
       summary[finding.level]++
-      if (failOn !== 'never' && LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn]) failed = true
+      if (countsAsFailure(finding, failOn)) failed = true
       if (plan.writeBaseline) recorded.add(finding.fingerprint)
     }
     if (kept.length === 0) return

@@ -6,6 +6,12 @@ export const LEVELS: readonly Level[] = ['error', 'warning', 'notice']
 /** Higher is more severe; --fail-on compares against this. */
 export const LEVEL_RANK: Record<Level, number> = {notice: 1, warning: 2, error: 3}
 
+/** Whether a finding fails the audit: suppressed findings are reported for the record but never do. */
+export function countsAsFailure(finding: Pick<Finding, 'level' | 'suppressed'>, failOn: Level | 'never'): boolean {
+  if (finding.suppressed || failOn === 'never') return false
+  return LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn]
+}
+
 /** Top to bottom, left to right within a file; sorts are stable, so findings on one spot keep the rules' order. */
 export const byPosition = (a: {line: number; column: number}, b: {line: number; column: number}): number => a.line - b.line || a.column - b.column
 

@@ -1,10 +1,4 @@
-import {LEVEL_RANK, type AuditReport, type AuditSummary, type Finding, type Level} from '../types.ts'
-
-/** Suppressed findings are reported for the record but never fail a build. */
-export function countsAsFailure(finding: Finding, failOn: AuditReport['failOn']): boolean {
-  if (finding.suppressed || failOn === 'never') return false
-  return LEVEL_RANK[finding.level] >= LEVEL_RANK[failOn]
-}
+import type {AuditSummary, Finding, Level} from '../types.ts'
 
 /**
  * For formats that open and close an element per file: calls `open` when the findings move on to

@@ -1,5 +1,5 @@
-import type {AuditReport} from '../types.ts'
-import {countsAsFailure, fileGroups, plural, withHint} from './findings.ts'
+import {countsAsFailure, type AuditReport} from '../types.ts'
+import {fileGroups, plural, withHint} from './findings.ts'
 import type {ReportWriter} from './index.ts'
 import {escapeXml, XML_DECLARATION} from './xml.ts'
 
