@@ -3,10 +3,8 @@ import {appendFile} from 'node:fs/promises'
 import {BaseCommand, serverFlags} from '../../base-command.ts'
 import {ExitCode, usageError} from '../../lib/core/errors.ts'
 import {readAllStdin} from '../../lib/core/prompts.ts'
+import {FORMATS} from '../../lib/audit/reporters/formats.ts'
 import {colorEnabled} from '../../lib/core/style.ts'
-
-// Not imported from the reporters: loading them would slow down `--help`.
-const FORMATS = ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle'] as const
 
 export default class Audit extends BaseCommand {
   static override summary = 'Review SQL and migration files before they run: offline, against a schema snapshot, or against a live server.'

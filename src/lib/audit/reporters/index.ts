@@ -4,10 +4,10 @@ import {githubWriter} from './github.ts'
 import {jsonWriter} from './json.ts'
 import {junitWriter} from './junit.ts'
 import {sarifWriter} from './sarif.ts'
+import type {Format} from './formats.ts'
 import {textWriter, type SourceLines} from './text.ts'
 
-export const FORMATS = ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle'] as const
-export type Format = (typeof FORMATS)[number]
+export {FORMATS, type Format} from './formats.ts'
 
 export interface RenderOptions {
   /** The rules the audit ran; SARIF describes them for viewers. */
