@@ -4,6 +4,7 @@ import {dirname, resolve} from 'node:path'
 import {Worker} from 'node:worker_threads'
 import {DbakitError, ExitCode, usageError, type ExitCodeValue} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
+import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {findProjectConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
 import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
@@ -14,7 +15,7 @@ import {byPosition, countsAsFailure, type AuditHeader, type AuditOutcome, type A
 import {significant, tokenize} from '../sql/lexer.ts'
 import type {ParseVerdict, SqlFlavor} from '../sql/parser.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
-import {startValidation, WORKER_YOUNG_GENERATION_MB, type Rejection} from '../sql/validate.ts'
+import {startValidation, type Rejection} from '../sql/validate.ts'
 
 export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
 
@@ -202,9 +203,7 @@ export type AuditThreadMessage =
 
 /** executeAudit on a worker thread with a small young generation; the findings come back in batches. */
 function executeOnOwnThread(plan: AuditPlan, sink: FindingSink, onProgress?: ProgressListener): Promise<AuditOutcome> {
-  // Under a TypeScript loader (tests, bin/dev.js) the worker is the .ts source; in a build, the .js.
-  const script = new URL(import.meta.url.endsWith('.ts') ? './execute-worker.ts' : './execute-worker.js', import.meta.url)
-  const worker = new Worker(script, {workerData: plan, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
+  const worker = new Worker(siblingWorker(import.meta.url, 'execute-worker'), {workerData: plan, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}})
   return new Promise<AuditOutcome>((resolve, reject) => {
     worker.on('message', (message: AuditThreadMessage) => {
       if ('findings' in message) sink.findings(message.findings)

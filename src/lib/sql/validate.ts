@@ -1,6 +1,7 @@
 import {availableParallelism} from 'node:os'
 import {setFlagsFromString} from 'node:v8'
 import {Worker} from 'node:worker_threads'
+import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
 import {tokenize, type Token} from './lexer.ts'
 import {parseStatement, type ParseVerdict, type SqlFlavor} from './parser.ts'
 
@@ -11,13 +12,6 @@ const PARALLEL_THRESHOLD = 2000
  * parsing), large enough that claiming costs nothing next to it.
  */
 const BATCH_SIZE = 250
-
-/**
- * Young generation of the parser threads, in MiB. V8 would grow it to 64 MiB and more while the
- * parser's short-lived objects stream through; kept small, it costs a little time and saves most
- * of a thread's memory.
- */
-export const WORKER_YOUNG_GENERATION_MB = 4
 
 /** A statement node-sql-parser rejected, by its index in the list given to startValidation. */
 export interface Rejection {
@@ -59,8 +53,7 @@ export function startValidation(statements: readonly string[], flavor: SqlFlavor
   // V8's mid-tier compiler spends ~70 MiB per thread compiling node-sql-parser's huge generated
   // functions, for a few per cent of speed: off for the rest of the process (flags are global).
   setFlagsFromString('--no-maglev')
-  // Under a TypeScript loader (tests, bin/dev.js) the worker is the .ts source; in a build, the .js.
-  const script = new URL(import.meta.url.endsWith('.ts') ? './validate-worker.ts' : './validate-worker.js', import.meta.url)
+  const script = siblingWorker(import.meta.url, 'validate-worker')
   const threads = Math.max(1, Math.min(availableParallelism() - 1, Math.floor(statements.length / PARALLEL_THRESHOLD)))
   const nextBatch = new Int32Array(new SharedArrayBuffer(4))
   const rejections: Rejection[] = []
