@@ -49,18 +49,10 @@ describe('parallel validation', () => {
     })
     const expected = statements.flatMap((statement, index) => (parseStatement(statement, 'mysql').ok ? [] : [index]))
     assert.ok(expected.length > 1000 && expected.length < 3000, `a mix of accepted and rejected statements (${expected.length} rejected)`)
-    const rejections = await startValidation(statements, 'mysql').finish()
-    assert.deepEqual(
-      rejections.map((rejection) => rejection.index),
-      expected,
-    )
+    assert.deepEqual(await startValidation(statements, 'mysql').finish(), expected)
   })
 
   it('parses a small input on the calling thread with the same verdicts', async () => {
-    const rejections = await startValidation(['SELECT 1', 'SELEC 1', 'SELECT 2'], 'mysql').finish()
-    assert.deepEqual(
-      rejections.map((rejection) => rejection.index),
-      [1],
-    )
+    assert.deepEqual(await startValidation(['SELECT 1', 'SELEC 1', 'SELECT 2'], 'mysql').finish(), [1])
   })
 })

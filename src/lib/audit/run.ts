@@ -13,9 +13,9 @@ import {ALL_RULES} from './rules/index.ts'
 import {loadSnapshot, schemaView, takeSnapshot, type SchemaSnapshot} from './snapshot.ts'
 import {byPosition, countsAsFailure, type AuditHeader, type AuditOutcome, type AuditReport, type AuditSummary, type AuditTarget, type Finding, type FindingSink, type Level, type Rule} from './types.ts'
 import {significant, tokenize} from '../sql/lexer.ts'
-import type {ParseVerdict, SqlFlavor} from '../sql/parser.ts'
+import type {SqlFlavor} from '../sql/parser.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
-import {startValidation, type Rejection} from '../sql/validate.ts'
+import {startValidation} from '../sql/validate.ts'
 
 export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
 
@@ -223,20 +223,19 @@ function executeOnOwnThread(plan: AuditPlan, sink: FindingSink, onProgress?: Pro
 export interface RejectedStatement {
   file: string
   chunk: SqlChunk
-  verdict: Extract<ParseVerdict, {ok: false}>
 }
 
 /** Statements the parser rejected that start like real statements (the rest are syntax errors already). */
-function rejectedStatements(files: string[], chunks: SqlChunk[][], rejections: Rejection[]): RejectedStatement[] {
+function rejectedStatements(files: string[], chunks: SqlChunk[][], rejections: number[]): RejectedStatement[] {
   const rejected: RejectedStatement[] = []
   let next = 0
   let first = 0
   for (const [fileIndex, fileChunks] of chunks.entries()) {
     const end = first + fileChunks.length
-    for (; next < rejections.length && rejections[next]!.index < end; next++) {
-      const {index, verdict} = rejections[next]!
+    for (; next < rejections.length && rejections[next]! < end; next++) {
+      const index = rejections[next]!
       const chunk = fileChunks[index - first]!
-      if (startsLikeStatement(significant(tokenize(chunk.text)))) rejected.push({file: files[fileIndex]!, chunk, verdict})
+      if (startsLikeStatement(significant(tokenize(chunk.text)))) rejected.push({file: files[fileIndex]!, chunk})
     }
     first = end
   }

@@ -3,7 +3,7 @@ import {setFlagsFromString} from 'node:v8'
 import {Worker} from 'node:worker_threads'
 import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
 import {tokenize, type Token} from './lexer.ts'
-import {parseStatement, type ParseVerdict, type SqlFlavor} from './parser.ts'
+import {parseStatement, type SqlFlavor} from './parser.ts'
 
 /** Below this many statements a worker's start-up costs more than the parsing it would share. */
 const PARALLEL_THRESHOLD = 2000
@@ -13,25 +13,15 @@ const PARALLEL_THRESHOLD = 2000
  */
 const BATCH_SIZE = 250
 
-/** A statement node-sql-parser rejected, by its index in the list given to startValidation. */
-export interface Rejection {
-  index: number
-  verdict: Extract<ParseVerdict, {ok: false}>
-}
-
 export interface Validation {
   /**
-   * Resolves with the rejected statements, in input order, once every statement is parsed. The
+   * Resolves with the indexes of the statements node-sql-parser rejected, in input order, once every statement is parsed. The
    * calling thread parses the batches no worker has taken yet, so call it when the thread's own
    * work is done: both halves of the machine then finish together.
    */
-  finish(): Promise<Rejection[]>
+  finish(): Promise<number[]>
   /** Stops the workers without waiting, when the caller gives up (an error, an interrupt). */
   stop(): Promise<void>
-}
-
-export interface BatchResult {
-  rejections: Rejection[]
 }
 
 /**
@@ -44,7 +34,7 @@ export interface BatchResult {
  */
 export function startValidation(statements: readonly string[], flavor: SqlFlavor): Validation {
   const batchCount = Math.ceil(statements.length / BATCH_SIZE)
-  const parseBatch = (batch: number): Rejection[] => parseStatements(statements.slice(batch * BATCH_SIZE, (batch + 1) * BATCH_SIZE), flavor, batch * BATCH_SIZE).rejections
+  const parseBatch = (batch: number): number[] => rejectedIn(statements.slice(batch * BATCH_SIZE, (batch + 1) * BATCH_SIZE), flavor, batch * BATCH_SIZE)
 
   if (statements.length < PARALLEL_THRESHOLD) {
     return {finish: async () => Array.from({length: batchCount}, (_, batch) => parseBatch(batch)).flat(), stop: async () => {}}
@@ -56,14 +46,14 @@ export function startValidation(statements: readonly string[], flavor: SqlFlavor
   const script = siblingWorker(import.meta.url, 'validate-worker')
   const threads = Math.max(1, Math.min(availableParallelism() - 1, Math.floor(statements.length / PARALLEL_THRESHOLD)))
   const nextBatch = new Int32Array(new SharedArrayBuffer(4))
-  const rejections: Rejection[] = []
+  const rejected: number[] = []
   const workers = Array.from({length: threads}, () => new Worker(script, {workerData: {flavor, statements, batchSize: BATCH_SIZE, nextBatch} satisfies WorkerInput, resourceLimits: {maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB}}))
   const done = workers.map(
     (worker) =>
       new Promise<void>((resolve, reject) => {
-        worker.on('message', (result: BatchResult | 'done') => {
+        worker.on('message', (result: number[] | 'done') => {
           if (result === 'done') resolve()
-          else rejections.push(...result.rejections)
+          else rejected.push(...result)
         })
         worker.once('error', reject)
         worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the parser worker stopped with exit code ${code}`))))
@@ -77,10 +67,10 @@ export function startValidation(statements: readonly string[], flavor: SqlFlavor
   return {
     stop,
     async finish() {
-      for (let batch = Atomics.add(nextBatch, 0, 1); batch < batchCount; batch = Atomics.add(nextBatch, 0, 1)) rejections.push(...parseBatch(batch))
+      for (let batch = Atomics.add(nextBatch, 0, 1); batch < batchCount; batch = Atomics.add(nextBatch, 0, 1)) rejected.push(...parseBatch(batch))
       await Promise.all(done)
       await stop()
-      return rejections.sort((a, b) => a.index - b.index)
+      return rejected.sort((a, b) => a - b)
     },
   }
 }
@@ -93,20 +83,20 @@ export interface WorkerInput {
   nextBatch: Int32Array
 }
 
-/** One batch: the verdicts of statements[start...] that are rejections, indexed from start. */
-export function parseStatements(statements: readonly string[], flavor: SqlFlavor, start: number): BatchResult {
-  const rejections: Rejection[] = []
+/** The indexes (counted from `start`) of the statements node-sql-parser rejects. */
+export function rejectedIn(statements: readonly string[], flavor: SqlFlavor, start: number): number[] {
+  const rejected: number[] = []
   for (const [offset, statement] of statements.entries()) {
     const shape = statementShape(statement)
-    let verdict = verdictsByShape.get(shape)
-    if (!verdict) {
-      verdict = parseStatement(statement, flavor)
-      if (verdictsByShape.size >= SHAPES_KEPT) verdictsByShape.clear()
-      verdictsByShape.set(shape, verdict)
+    let accepted = acceptedByShape.get(shape)
+    if (accepted === undefined) {
+      accepted = parseStatement(statement, flavor).ok
+      if (acceptedByShape.size >= SHAPES_KEPT) acceptedByShape.clear()
+      acceptedByShape.set(shape, accepted)
     }
-    if (!verdict.ok) rejections.push({index: start + offset, verdict})
+    if (!accepted) rejected.push(start + offset)
   }
-  return {rejections}
+  return rejected
 }
 
 /**
@@ -115,7 +105,7 @@ export function parseStatements(statements: readonly string[], flavor: SqlFlavor
  * of a shape and reuses its verdict (the AST is not kept, so nothing else depends on the values).
  * Bounded, as a file of all-different statements would otherwise keep every one.
  */
-const verdictsByShape = new Map<string, ParseVerdict>()
+const acceptedByShape = new Map<string, boolean>()
 const SHAPES_KEPT = 20_000
 
 /** Words after which a string's content is parsed as a date or time. */
