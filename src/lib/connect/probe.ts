@@ -64,10 +64,20 @@ export async function probeServer(target: ConnectionTarget): Promise<ServerRepor
 
 type Probed = Omit<ServerReport, 'profile' | 'endpoint' | 'engine' | 'notes'>
 
+/** Runs `read` on an open session: a driver error becomes a connection failure naming the target, and the session is closed either way. */
+async function withSession<Session extends {close(): Promise<void>}, T>(target: ConnectionTarget, session: Session, read: (session: Session) => Promise<T>): Promise<T> {
+  try {
+    return await read(session)
+  } catch (error) {
+    throw connectionFailure(target, error)
+  } finally {
+    await session.close()
+  }
+}
+
 async function probeMysql(target: ConnectionTarget, notes: string[]): Promise<Probed> {
   const {openMysql} = await import('./drivers/mysql.ts')
-  const session = await openMysql(target)
-  try {
+  return withSession(target, await openMysql(target), async (session) => {
     const {identity} = session
     const latencyMs = await medianRoundTrip(() => session.query('SELECT 1'))
     const statement =
@@ -106,17 +116,12 @@ async function probeMysql(target: ConnectionTarget, notes: string[]): Promise<Pr
       latencyMs,
       capabilities: capabilitiesOf(identity),
     }
-  } catch (error) {
-    throw connectionFailure(target, error)
-  } finally {
-    await session.close()
-  }
+  })
 }
 
 async function probeRedis(target: ConnectionTarget): Promise<Probed> {
   const {openRedis} = await import('./drivers/redis.ts')
-  const session = await openRedis(target)
-  try {
+  return withSession(target, await openRedis(target), async (session) => {
     const {identity} = session
     const latencyMs = await medianRoundTrip(() => session.client.ping())
     const replication = await session.info('replication')
@@ -138,11 +143,7 @@ async function probeRedis(target: ConnectionTarget): Promise<Probed> {
       latencyMs,
       capabilities,
     }
-  } catch (error) {
-    throw connectionFailure(target, error)
-  } finally {
-    await session.close()
-  }
+  })
 }
 
 interface MongoMember {
@@ -154,8 +155,7 @@ interface MongoMember {
 
 async function probeMongo(target: ConnectionTarget): Promise<Probed> {
   const {openMongo} = await import('./drivers/mongo.ts')
-  const session = await openMongo(target)
-  try {
+  return withSession(target, await openMongo(target), async (session) => {
     const {identity} = session
     const latencyMs = await medianRoundTrip(() => session.admin({ping: 1}))
     const hello = await session.admin(hasCapability(identity, 'helloCommand') ? {hello: 1} : {isMaster: 1})
@@ -176,9 +176,5 @@ async function probeMongo(target: ConnectionTarget): Promise<Probed> {
       latencyMs,
       capabilities,
     }
-  } catch (error) {
-    throw connectionFailure(target, error)
-  } finally {
-    await session.close()
-  }
+  })
 }
