@@ -42,13 +42,11 @@ export function githubWriter(out: (text: string) => void): ReportWriter {
         if (count >= ANNOTATIONS_PER_LEVEL) {
           overflows = true
           hidden++
-        } else if (finding.level === 'notice' && count === ANNOTATIONS_PER_LEVEL - 1) {
-          lastNotice = finding
-          shown.set(finding.level, count + 1)
-        } else {
-          print(annotation(finding))
-          shown.set(finding.level, count + 1)
+          continue
         }
+        shown.set(finding.level, count + 1)
+        if (finding.level === 'notice' && count === ANNOTATIONS_PER_LEVEL - 1) lastNotice = finding
+        else print(annotation(finding))
       }
     },
     end(outcome) {
