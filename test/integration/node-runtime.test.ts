@@ -76,6 +76,14 @@ describe('the Node runtime', () => {
     assert.match(audit.stdout, /destructive-drop-table/)
   })
 
+  it('scripts/dbakit runs the CLI in the directory it was started from', () => {
+    const result = spawnSync(join(projectRoot, 'scripts', 'dbakit'), ['audit', 'V2__cleanup.sql', '--format', 'json'], {cwd: join(projectRoot, 'examples', 'migrations'), encoding: 'utf8'})
+    assert.equal(result.status, 1, result.stderr)
+    const report = JSON.parse(result.stdout)
+    assert.equal(report.summary.files, 1)
+    assert.ok(report.findings.every((finding: {file: string}) => finding.file === 'V2__cleanup.sql'))
+  })
+
   it('scripts/node without a command is a usage error', () => {
     const result = spawnSync(nodeWrapper, [], {encoding: 'utf8'})
     assert.equal(result.status, 2)
