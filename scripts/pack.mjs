@@ -25,12 +25,17 @@ const run = (command, args, options = {}) => {
   try {
     return execFileSync(command, args, {stdio: ['ignore', 'inherit', 'inherit'], ...options})
   } catch {
-    fail(`${basename(command)} ${args.join(' ')} failed (see above)`)
+    fail(`${command.startsWith(root) ? relative(root, command) : basename(command)} ${args.join(' ')} failed (see above)`)
   }
 }
 
-const {values: flags} = parseArgs({options: {'out-dir': {type: 'string', default: join(root, 'dist-pack')}}})
-// The bundled Node must run here too: the build step below loads the CLI to write its manifest.
+let flags
+try {
+  flags = parseArgs({options: {'out-dir': {type: 'string', default: join(root, 'dist-pack')}}}).values
+} catch (error) {
+  fail(`${error.message}; usage: npm run pack [-- --out-dir DIR]`)
+}
+// scripts/node fetches the Node of the machine it runs on.
 if (`${process.platform}-${process.arch}` !== PLATFORM) fail(`the standalone tarball is for ${PLATFORM} and is built on ${PLATFORM}; this is ${process.platform}-${process.arch}`)
 
 const {version} = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
@@ -39,32 +44,34 @@ const tarball = join(outDir, `dbakit-${version}-${PLATFORM}.tar.gz`)
 mkdirSync(outDir, {recursive: true})
 const staging = mkdtempSync(join(outDir, '.staging-'))
 const pkg = join(staging, 'dbakit')
-
-try {
-  const nodeHome = run(join(root, 'scripts', 'node'), ['--home'], {stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8'}).trim()
-  cpSync(join(nodeHome, 'bin', 'node'), join(pkg, 'node', 'bin', 'node'))
-  cpSync(join(nodeHome, 'LICENSE'), join(pkg, 'node', 'LICENSE'))
-
-  for (const file of ['package.json', 'README.md', 'LICENSE', 'completions', join('bin', 'run.js')]) {
-    if (existsSync(join(root, file))) cpSync(join(root, file), join(pkg, file), {recursive: true})
-  }
-  cpSync(join(root, 'scripts', 'pack-launcher'), join(pkg, 'bin', 'dbakit'))
-  chmodSync(join(pkg, 'bin', 'dbakit'), 0o755)
-
-  copyProductionDependencies(pkg)
-
-  // Emit only: type errors are `npm run build`'s and the test suite's to report, and skipping the
-  // check makes the compile three times faster. The output is the same as the build's.
-  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noCheck', '--outDir', join(pkg, 'dist')])
-  // In the staging directory: `oclif manifest` first deletes ./oclif.manifest.json of its cwd.
-  run(process.execPath, [require.resolve('oclif/bin/run.js'), 'manifest', '.'], {cwd: pkg, stdio: ['ignore', 'ignore', 'inherit']})
-
-  const partial = `${tarball}.${process.pid}.tmp`
-  run('tar', ['--create', '--gzip', '--file', partial, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', staging, 'dbakit'])
-  renameSync(partial, tarball)
-} finally {
+const partial = `${tarball}.${process.pid}.tmp`
+// On 'exit' rather than in a finally: fail() and Ctrl-C end the process without unwinding.
+process.on('exit', () => {
   rmSync(staging, {recursive: true, force: true})
+  rmSync(partial, {force: true})
+})
+process.on('SIGINT', () => process.exit(130))
+
+const nodeHome = run(join(root, 'scripts', 'node'), ['--home'], {stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8'}).trim()
+cpSync(join(nodeHome, 'bin', 'node'), join(pkg, 'node', 'bin', 'node'))
+cpSync(join(nodeHome, 'LICENSE'), join(pkg, 'node', 'LICENSE'))
+
+for (const file of ['package.json', 'README.md', 'LICENSE', 'completions', join('bin', 'run.js')]) {
+  if (existsSync(join(root, file))) cpSync(join(root, file), join(pkg, file), {recursive: true})
 }
+cpSync(join(root, 'scripts', 'pack-launcher'), join(pkg, 'bin', 'dbakit'))
+chmodSync(join(pkg, 'bin', 'dbakit'), 0o755)
+
+copyProductionDependencies(pkg)
+
+// Emit only: type errors are `npm run build`'s and the test suite's to report, and skipping the
+// check makes the compile three times faster. The output is the same as the build's.
+run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--noCheck', '--outDir', join(pkg, 'dist')])
+// In the staging directory: `oclif manifest` first deletes ./oclif.manifest.json of its cwd.
+run(process.execPath, [require.resolve('oclif/bin/run.js'), 'manifest', '.'], {cwd: pkg, stdio: ['ignore', 'ignore', 'inherit']})
+
+run('tar', ['--create', '--gzip', '--file', partial, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-C', staging, 'dbakit'])
+renameSync(partial, tarball)
 
 const megabytes = (statSync(tarball).size / 1024 / 1024).toFixed(1)
 const shown = relative(process.cwd(), tarball).startsWith('..') ? tarball : relative(process.cwd(), tarball)
