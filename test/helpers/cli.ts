@@ -24,6 +24,8 @@ export interface CliOptions {
   cwd?: string
   /** Called with the child once it is running, e.g. to send it a signal. */
   onSpawn?: (child: ReturnType<typeof spawn>) => void
+  /** An executable to run with the arguments instead of this checkout's bin/run.js on this Node. */
+  launcher?: string
 }
 
 const emptyHome = mkdtempSync(join(tmpdir(), 'dbakit-test-user-'))
@@ -43,7 +45,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   for (const [key, value] of Object.entries(options.env ?? {})) env[key] = value
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runJs, ...args], {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? {cwd: options.cwd} : {})})
+    const [command, commandArgs] = options.launcher ? [options.launcher, args] : [process.execPath, [runJs, ...args]]
+    const child = spawn(command, commandArgs, {env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], ...(options.cwd ? {cwd: options.cwd} : {})})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
