@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import {freshHome, runCli} from '../helpers/cli.ts'
@@ -147,6 +147,46 @@ describe('profiles against the real servers', () => {
     assert.equal(code, 2)
     assert.match(stderr, /--password-stdin/)
     assert.ok(!stderr.includes('topsecret'))
+  })
+
+  it('refuses a password in --url for profile add before asking where the password comes from', async () => {
+    const home = freshHome()
+    for (const source of [[], ['--password-stdin']]) {
+      const {code, stderr} = await runCli(['profile', 'add', 'x', '--url', 'mysql://dbakit:topsecret@127.0.0.1:3306', ...source], {env: {DBAKIT_HOME: home}})
+      assert.equal(code, 2, stderr)
+      assert.match(stderr, /--url contains a password/)
+      assert.doesNotMatch(stderr, /say where the password comes from|stdin was empty/)
+      assert.ok(!stderr.includes('topsecret'))
+    }
+    assert.equal(existsSync(join(home, 'config.yaml')), false)
+  })
+
+  describe('profile add names a file flag it cannot read, with exit 2, and saves nothing', () => {
+    const home = freshHome()
+    const directory = join(home, 'certs')
+    mkdirSync(directory)
+    const unreadable = join(home, 'unreadable.pem')
+    writeFileSync(unreadable, 'x', {mode: 0o600})
+    chmodSync(unreadable, 0)
+    const cases: Array<{flag: string; path: string; problem: RegExp; skip?: string | false}> = [
+      ...['--tls-ca', '--tls-cert', '--tls-key', '--defaults-file'].flatMap((flag) => [
+        {flag, path: join(home, 'missing.pem'), problem: /no such file/},
+        {flag, path: directory, problem: /is a directory/},
+      ]),
+      {flag: '--tls-ca', path: unreadable, problem: /permission denied/, skip: process.getuid?.() === 0 && 'root can read any file'},
+    ]
+    for (const {flag, path, problem, skip} of cases) {
+      it(`${flag} ${path.replace(home, '$HOME')}`, {skip}, async () => {
+        const tls = flag.startsWith('--tls') ? ['--tls-mode', 'verify-ca'] : []
+        const source = flag === '--defaults-file' ? [] : ['--no-password']
+        const {code, stderr} = await runCli(['profile', 'add', 'x', '--url', mariadb.primaryUrl, ...source, ...tls, flag, path], {env: {DBAKIT_HOME: home}})
+        assert.equal(code, 2, stderr)
+        assert.ok(stderr.includes(path), `the error names ${path}: ${stderr}`)
+        assert.ok(stderr.includes(flag), `the error names ${flag}: ${stderr}`)
+        assert.match(stderr, problem)
+        assert.equal(existsSync(join(home, 'config.yaml')), false)
+      })
+    }
   })
 
   it('asks for a password source instead of prompting when there is no terminal', async () => {

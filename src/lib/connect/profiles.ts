@@ -1,9 +1,12 @@
+import {constants} from 'node:fs'
+import {access, stat} from 'node:fs/promises'
+import {resolve} from 'node:path'
 import {ConfigFile} from '../core/config.ts'
 import {usageError} from '../core/errors.ts'
 import {configFilePath} from '../core/paths.ts'
 import {closestMatch} from '../core/text.ts'
 import {keychain} from './keychain.ts'
-import {assertNoPasswordInUrl, parseConnectionUrl, type Engine} from './url.ts'
+import {assertNoPasswordInUrl, parseConnectionUrl, type Engine, type ParsedUrl} from './url.ts'
 
 /**
  * Where a profile's password comes from. The config file names the source, never the secret:
@@ -83,6 +86,61 @@ export function validateProfileName(name: string): void {
       hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit (at most 63 characters)',
     })
   }
+}
+
+export interface ProfileInput {
+  url: string
+  tlsMode?: TlsMode
+  tlsFiles?: {ca?: string; cert?: string; key?: string}
+  defaultsFile?: string
+}
+
+export interface CheckedProfileInput {
+  url: ParsedUrl
+  tls?: TlsSettings
+  /** Absolute, so the profile works from any working directory. */
+  defaultsFile?: string
+}
+
+/**
+ * What `profile add` was given, checked before a password is read or asked for: the URL first (a
+ * password in it is the mistake to report, whatever else is wrong), then each file it names.
+ */
+export async function checkProfileInput(input: ProfileInput): Promise<CheckedProfileInput> {
+  const url = parseConnectionUrl(input.url)
+  assertNoPasswordInUrl(url)
+  const files = Object.entries(input.tlsFiles ?? {}).filter((entry): entry is ['ca' | 'cert' | 'key', string] => entry[1] !== undefined)
+  if (!input.tlsMode && files.length > 0) {
+    throw usageError('TLS_MODE_MISSING', 'TLS files were given without --tls-mode', {hint: 'add --tls-mode verify-identity (or verify-ca, required)'})
+  }
+  const checked: CheckedProfileInput = {url}
+  if (input.tlsMode) {
+    const tls: TlsSettings = {mode: input.tlsMode}
+    for (const [key, path] of files) tls[key] = await readableFile(path, `--tls-${key}`, 'TLS_FILE_UNREADABLE')
+    checked.tls = tls
+  }
+  if (input.defaultsFile !== undefined) checked.defaultsFile = await readableFile(input.defaultsFile, '--defaults-file', 'OPTION_FILE_UNREADABLE')
+  return checked
+}
+
+const FILE_PROBLEMS: Record<string, string> = {ENOENT: 'no such file', ENOTDIR: 'no such file', EACCES: 'permission denied'}
+
+/** The file's absolute path, once it is known to be a regular file this user can read. */
+async function readableFile(path: string, flag: string, code: string): Promise<string> {
+  const absolute = resolve(path)
+  let problem: string | undefined
+  try {
+    // stat before access: opening a FIFO to test it would block.
+    const stats = await stat(absolute)
+    if (stats.isDirectory()) problem = 'is a directory'
+    else if (!stats.isFile()) problem = 'is not a regular file'
+    else await access(absolute, constants.R_OK)
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code ?? ''
+    problem = FILE_PROBLEMS[errno] ?? errno
+  }
+  if (problem) throw usageError(code, `cannot read ${absolute} (given with ${flag}): ${problem}`, {hint: `check the path given with ${flag}`})
+  return absolute
 }
 
 /** Reads and checks every profile; a bad entry is reported at its line in the config file. */
