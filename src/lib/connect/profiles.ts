@@ -1,6 +1,6 @@
-import {constants} from 'node:fs'
+import {constants, realpathSync} from 'node:fs'
 import {access, stat} from 'node:fs/promises'
-import {resolve} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {ConfigFile} from '../core/config.ts'
 import {usageError} from '../core/errors.ts'
 import {configFilePath} from '../core/paths.ts'
@@ -42,7 +42,52 @@ const PROFILE_KEYS = new Set(['url', 'password', 'tls', 'connectTimeoutSeconds']
 const TLS_KEYS = new Set(['mode', 'ca', 'cert', 'key'])
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
-export const keychainAccountFor = (profileName: string) => `profile:${profileName}`
+/**
+ * The keychain account holding a profile's password: the profile name and the real path of the
+ * config file that defines it, e.g. `profile:prod@/home/ana/.config/dbakit/config.yaml`. Keyed by
+ * the file's location rather than by an id stored inside it, because a config file is copied
+ * (another DBAKIT_HOME, a dotfiles checkout, a backup restored elsewhere) far more often than it is
+ * moved: a copied id would make two configs share one secret again, and `profile remove` in one would
+ * delete the other's password. A moved config fails loudly instead (KEYCHAIN_SECRET_MISSING) and
+ * its passwords are stored again with `profile add --force`.
+ */
+export const keychainAccountFor = (profileName: string, configPath: string) => `profile:${profileName}@${realConfigPath(configPath)}`
+
+/** Before accounts named their config file, every config's profile NAME shared this one. */
+export const legacyKeychainAccountFor = (profileName: string) => `profile:${profileName}`
+
+/**
+ * The config path with symlinks resolved, also for a file not created yet, so that every way of
+ * naming one config file (a symlinked DBAKIT_HOME, a relative DBAKIT_CONFIG) finds the same
+ * keychain entries, and saving writes through a symlinked config file instead of replacing it.
+ */
+export function realConfigPath(path: string): string {
+  const absolute = resolve(path)
+  try {
+    return realpathSync(absolute)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(absolute) === absolute) return absolute
+    return join(realConfigPath(dirname(absolute)), basename(absolute))
+  }
+}
+
+/**
+ * A keychain profile's password. An entry from before accounts named their config file is moved to
+ * this config's account the first time it is needed: the profile that reads it is the one that
+ * used it, and leaving it behind would hand the same password to the next config with a profile of
+ * that name. A second config with that name then finds no password and is told to store it again.
+ */
+export async function readKeychainSecret(profileName: string, configPath = configFilePath()): Promise<string | null> {
+  const account = keychainAccountFor(profileName, configPath)
+  const secret = await keychain.get(account)
+  if (secret !== null) return secret
+  const legacy = legacyKeychainAccountFor(profileName)
+  const shared = await keychain.get(legacy)
+  if (shared === null) return null
+  await keychain.set(account, shared)
+  await keychain.delete(legacy)
+  return shared
+}
 
 export function formatPasswordSource(source: PasswordSource): string {
   switch (source.kind) {
@@ -211,7 +256,7 @@ function profileNotFound(name: string, known: Profile[], path: string) {
 }
 
 export async function listProfiles(configPath = configFilePath()): Promise<Profile[]> {
-  return readProfiles(await ConfigFile.load(configPath))
+  return readProfiles(await ConfigFile.load(realConfigPath(configPath)))
 }
 
 export async function getProfile(name: string, configPath = configFilePath()): Promise<Profile> {
@@ -238,7 +283,7 @@ export interface AddProfileInput {
  * written, so a profile never points at a secret that is not there.
  */
 export async function addProfile(input: AddProfileInput): Promise<Profile> {
-  const configPath = input.configPath ?? configFilePath()
+  const configPath = realConfigPath(input.configPath ?? configFilePath())
   validateProfileName(input.name)
   const parsed = parseConnectionUrl(input.url)
   assertNoPasswordInUrl(parsed)
@@ -255,8 +300,9 @@ export async function addProfile(input: AddProfileInput): Promise<Profile> {
       hint: `pass --force to replace it, or remove it first with \`dbakit profile remove ${input.name}\``,
     })
   }
-  if (input.password.kind === 'keychain') await keychain.set(keychainAccountFor(input.name), input.secret!)
-  else if (previous?.password.kind === 'keychain') await keychain.delete(keychainAccountFor(input.name))
+  // Only this config's own account is touched: a legacy entry may belong to another config's profile of the same name.
+  if (input.password.kind === 'keychain') await keychain.set(keychainAccountFor(input.name, configPath), input.secret!)
+  else if (previous?.password.kind === 'keychain') await keychain.delete(keychainAccountFor(input.name, configPath))
 
   const entry: Record<string, unknown> = {url: parsed.display, password: formatPasswordSource(input.password)}
   if (input.tls) entry.tls = input.tls
@@ -273,7 +319,7 @@ export interface RemoveProfileResult {
 }
 
 export async function removeProfile(name: string, options: {dryRun: boolean; configPath?: string}): Promise<RemoveProfileResult> {
-  const configPath = options.configPath ?? configFilePath()
+  const configPath = realConfigPath(options.configPath ?? configFilePath())
   const config = await ConfigFile.load(configPath)
   const profiles = readProfiles(config)
   const profile = profiles.find((p) => p.name === name)
@@ -282,6 +328,6 @@ export async function removeProfile(name: string, options: {dryRun: boolean; con
   if (options.dryRun) return {profile, removedKeychainSecret: holdsSecret, dryRun: true}
   config.delete(['profiles', name])
   await config.save()
-  const removedKeychainSecret = holdsSecret ? await keychain.delete(keychainAccountFor(name)) : false
+  const removedKeychainSecret = holdsSecret ? await keychain.delete(keychainAccountFor(name, configPath)) : false
   return {profile, removedKeychainSecret, dryRun: false}
 }
