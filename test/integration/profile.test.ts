@@ -80,7 +80,25 @@ describe('profiles against the real servers', () => {
     const replicaReport = JSON.parse((await runCli(['profile', 'test', replica, '--json'], {env: other.env})).stdout)
     assert.equal(replicaReport.role, 'replica')
     assert.equal(replicaReport.replication.running, true)
-    assert.equal(typeof replicaReport.replicaLagSeconds, 'number')
+    assert.equal(replicaReport.replication.source, new URL(redis.primaryUrl.replace('redis:', 'http:')).host)
+  })
+
+  it('reports a caught-up Redis replica as 0 bytes behind, and the time since it last heard from the primary apart from lag', async () => {
+    const name = unique('redis-replica')
+    const {env} = await withProfile(name, redis.replicaUrl, redis.password)
+    const report = JSON.parse((await runCli(['profile', 'test', name, '--json'], {env})).stdout)
+    assert.equal(report.role, 'replica')
+    assert.equal(report.replicaLagBytes, 0)
+    assert.equal(report.replicaLagSeconds, null, 'Redis measures no time lag; seconds since the last ping are not one')
+    assert.ok(Number.isInteger(report.replication.lastIoSecondsAgo) && report.replication.lastIoSecondsAgo >= 0)
+    assert.ok(Number.isInteger(report.replication.offset) && report.replication.offset > 0)
+    assert.ok(report.replication.sourceOffset <= report.replication.offset)
+    assert.deepEqual(report.notes, [])
+
+    const human = await runCli(['profile', 'test', name], {env})
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /^replica lag\s+none \(0 bytes behind\)$/m)
+    assert.match(human.stdout, /^last heard from source\s+\d+s ago$/m)
   })
 
   it('connects with --url and the password from DBAKIT_PASSWORD or stdin', async () => {
