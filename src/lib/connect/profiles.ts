@@ -54,7 +54,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 export const keychainAccountFor = (profileName: string, configPath: string) => `profile:${profileName}@${realConfigPath(configPath)}`
 
 /** Before accounts named their config file, every config's profile NAME shared this one. */
-export const legacyKeychainAccountFor = (profileName: string) => `profile:${profileName}`
+const legacyKeychainAccountFor = (profileName: string) => `profile:${profileName}`
 
 /**
  * The config path with symlinks resolved, also for a file not created yet, so that every way of
