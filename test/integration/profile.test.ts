@@ -1,25 +1,30 @@
 import assert from 'node:assert/strict'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {describe, it} from 'node:test'
+import {after, describe, it} from 'node:test'
 import {freshHome, runCli} from '../helpers/cli.ts'
+import {forgetKeychainEntries, keychainAccountOf, keychainEntriesOf, keytar} from '../helpers/keychain.ts'
 import {keyringBus, mariadb, redis} from '../helpers/services.ts'
 
-interface Keytar {
-  getPassword(service: string, account: string): Promise<string | null>
-}
-const keytar = async (): Promise<Keytar> => {
-  const module = (await import('@github/keytar')) as unknown as {default?: Keytar} & Keytar
-  return module.default ?? module
+// Each test's keychain entries are found through the homes it made (or the legacy accounts it
+// stored by hand) and deleted when the tests end.
+const keychainHomes: string[] = []
+const legacyAccounts = new Set<string>()
+after(() => forgetKeychainEntries(keychainHomes, legacyAccounts))
+
+/** A DBAKIT_HOME whose keychain entries are removed when these tests end. */
+function keychainHome() {
+  const home = freshHome()
+  keychainHomes.push(home)
+  return {home, env: {DBAKIT_HOME: home, DBUS_SESSION_BUS_ADDRESS: keyringBus()}, config: join(home, 'config.yaml')}
 }
 
 /** A profile added through the CLI, in a home of its own, with the password piped on stdin. */
 async function withProfile(name: string, url: string, password: string) {
-  const home = freshHome()
-  const env = {DBAKIT_HOME: home, DBUS_SESSION_BUS_ADDRESS: keyringBus()}
-  const added = await runCli(['profile', 'add', name, '--url', url, '--password-stdin'], {input: `${password}\n`, env})
+  const into = keychainHome()
+  const added = await runCli(['profile', 'add', name, '--url', url, '--password-stdin'], {input: `${password}\n`, env: into.env})
   assert.equal(added.code, 0, added.stderr)
-  return {home, env, config: join(home, 'config.yaml')}
+  return into
 }
 
 const unique = (prefix: string) => `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`
@@ -27,11 +32,11 @@ const unique = (prefix: string) => `${prefix}-${process.pid}-${Math.floor(Math.r
 describe('profiles against the real servers', () => {
   it('keeps the password in the keychain and never in the config file', async () => {
     const name = unique('primary')
-    const {config} = await withProfile(name, mariadb.primaryUrl, mariadb.password)
+    const {config, home} = await withProfile(name, mariadb.primaryUrl, mariadb.password)
     const text = readFileSync(config, 'utf8')
     assert.ok(!text.includes(mariadb.password), 'config file holds the password')
     assert.match(text, /password: keychain/)
-    assert.equal(await (await keytar()).getPassword('dbakit', `profile:${name}`), mariadb.password)
+    assert.deepEqual(await keychainEntriesOf(home), [{account: keychainAccountOf(name, home), password: mariadb.password}])
   })
 
   it('reports the MariaDB primary: flavor, version, role and latency', async () => {
@@ -75,7 +80,25 @@ describe('profiles against the real servers', () => {
     const replicaReport = JSON.parse((await runCli(['profile', 'test', replica, '--json'], {env: other.env})).stdout)
     assert.equal(replicaReport.role, 'replica')
     assert.equal(replicaReport.replication.running, true)
-    assert.equal(typeof replicaReport.replicaLagSeconds, 'number')
+    assert.equal(replicaReport.replication.source, new URL(redis.primaryUrl.replace('redis:', 'http:')).host)
+  })
+
+  it('reports a caught-up Redis replica as 0 bytes behind, and the time since it last heard from the primary apart from lag', async () => {
+    const name = unique('redis-replica')
+    const {env} = await withProfile(name, redis.replicaUrl, redis.password)
+    const report = JSON.parse((await runCli(['profile', 'test', name, '--json'], {env})).stdout)
+    assert.equal(report.role, 'replica')
+    assert.equal(report.replicaLagBytes, 0)
+    assert.equal(report.replicaLagSeconds, null, 'Redis measures no time lag; seconds since the last ping are not one')
+    assert.ok(Number.isInteger(report.replication.lastIoSecondsAgo) && report.replication.lastIoSecondsAgo >= 0)
+    assert.ok(Number.isInteger(report.replication.offset) && report.replication.offset > 0)
+    assert.ok(report.replication.sourceOffset <= report.replication.offset)
+    assert.deepEqual(report.notes, [])
+
+    const human = await runCli(['profile', 'test', name], {env})
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, /^replica lag\s+none \(0 bytes behind\)$/m)
+    assert.match(human.stdout, /^last heard from source\s+\d+s ago$/m)
   })
 
   it('connects with --url and the password from DBAKIT_PASSWORD or stdin', async () => {
@@ -149,6 +172,46 @@ describe('profiles against the real servers', () => {
     assert.ok(!stderr.includes('topsecret'))
   })
 
+  it('refuses a password in --url for profile add before asking where the password comes from', async () => {
+    const home = freshHome()
+    for (const source of [[], ['--password-stdin']]) {
+      const {code, stderr} = await runCli(['profile', 'add', 'x', '--url', 'mysql://dbakit:topsecret@127.0.0.1:3306', ...source], {env: {DBAKIT_HOME: home}})
+      assert.equal(code, 2, stderr)
+      assert.match(stderr, /--url contains a password/)
+      assert.doesNotMatch(stderr, /say where the password comes from|stdin was empty/)
+      assert.ok(!stderr.includes('topsecret'))
+    }
+    assert.equal(existsSync(join(home, 'config.yaml')), false)
+  })
+
+  describe('profile add names a file flag it cannot read, with exit 2, and saves nothing', () => {
+    const home = freshHome()
+    const directory = join(home, 'certs')
+    mkdirSync(directory)
+    const unreadable = join(home, 'unreadable.pem')
+    writeFileSync(unreadable, 'x', {mode: 0o600})
+    chmodSync(unreadable, 0)
+    const cases: Array<{flag: string; path: string; problem: RegExp; skip?: string | false}> = [
+      ...['--tls-ca', '--tls-cert', '--tls-key', '--defaults-file'].flatMap((flag) => [
+        {flag, path: join(home, 'missing.pem'), problem: /no such file/},
+        {flag, path: directory, problem: /is a directory/},
+      ]),
+      {flag: '--tls-ca', path: unreadable, problem: /permission denied/, skip: process.getuid?.() === 0 && 'root can read any file'},
+    ]
+    for (const {flag, path, problem, skip} of cases) {
+      it(`${flag} ${path.replace(home, '$HOME')}`, {skip}, async () => {
+        const tls = flag.startsWith('--tls') ? ['--tls-mode', 'verify-ca'] : []
+        const source = flag === '--defaults-file' ? [] : ['--no-password']
+        const {code, stderr} = await runCli(['profile', 'add', 'x', '--url', mariadb.primaryUrl, ...source, ...tls, flag, path], {env: {DBAKIT_HOME: home}})
+        assert.equal(code, 2, stderr)
+        assert.ok(stderr.includes(path), `the error names ${path}: ${stderr}`)
+        assert.ok(stderr.includes(flag), `the error names ${flag}: ${stderr}`)
+        assert.match(stderr, problem)
+        assert.equal(existsSync(join(home, 'config.yaml')), false)
+      })
+    }
+  })
+
   it('asks for a password source instead of prompting when there is no terminal', async () => {
     const home = freshHome()
     const {code, stderr} = await runCli(['profile', 'add', 'x', '--url', mariadb.primaryUrl], {env: {DBAKIT_HOME: home}})
@@ -160,7 +223,7 @@ describe('profiles against the real servers', () => {
 
   it('removes a profile only when confirmed, and removes its keychain secret', async () => {
     const name = unique('doomed')
-    const {env, config} = await withProfile(name, mariadb.primaryUrl, mariadb.password)
+    const {env, config, home} = await withProfile(name, mariadb.primaryUrl, mariadb.password)
 
     const refused = await runCli(['profile', 'remove', name], {env})
     assert.equal(refused.code, 2)
@@ -170,13 +233,76 @@ describe('profiles against the real servers', () => {
     assert.equal(dry.code, 0)
     assert.equal(JSON.parse(dry.stdout).dryRun, true)
     assert.match(readFileSync(config, 'utf8'), new RegExp(name))
-    assert.equal(await (await keytar()).getPassword('dbakit', `profile:${name}`), mariadb.password)
+    assert.equal((await keychainEntriesOf(home)).length, 1)
 
     const removed = await runCli(['profile', 'remove', name, '--yes', '--json'], {env})
     assert.equal(removed.code, 0, removed.stderr)
     assert.equal(JSON.parse(removed.stdout).removedKeychainSecret, true)
     assert.doesNotMatch(readFileSync(config, 'utf8'), new RegExp(name))
-    assert.equal(await (await keytar()).getPassword('dbakit', `profile:${name}`), null)
+    assert.deepEqual(await keychainEntriesOf(home), [])
+  })
+
+  it('keeps the passwords of two configs apart when both have a profile of the same name', async () => {
+    assert.notEqual(mariadb.password, redis.password, 'the test needs two different passwords')
+    const first = await withProfile('prim', mariadb.primaryUrl, mariadb.password)
+    const second = await withProfile('prim', redis.primaryUrl, redis.password)
+
+    const firstReport = await runCli(['profile', 'test', 'prim', '--json'], {env: first.env})
+    assert.equal(firstReport.code, 0, firstReport.stdout)
+    assert.equal(JSON.parse(firstReport.stdout).flavor, 'mariadb')
+    const secondReport = await runCli(['profile', 'test', 'prim', '--json'], {env: second.env})
+    assert.equal(secondReport.code, 0, secondReport.stdout)
+    assert.equal(JSON.parse(secondReport.stdout).flavor, 'redis')
+
+    const removed = await runCli(['profile', 'remove', 'prim', '--yes', '--json'], {env: second.env})
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.equal(JSON.parse(removed.stdout).removedKeychainSecret, true)
+    assert.deepEqual(await keychainEntriesOf(second.home), [])
+    const stillWorks = await runCli(['profile', 'test', 'prim'], {env: first.env})
+    assert.equal(stillWorks.code, 0, stillWorks.stderr)
+    assert.deepEqual(await keychainEntriesOf(first.home), [{account: keychainAccountOf('prim', first.home), password: mariadb.password}])
+  })
+
+  it('replaces the keychain password when a profile is added again, leaving no stale entry', async () => {
+    const name = unique('readded')
+    const into = await withProfile(name, mariadb.primaryUrl, 'an-old-password')
+    const refused = await runCli(['profile', 'add', name, '--url', mariadb.primaryUrl, '--password-stdin'], {input: mariadb.password, env: into.env})
+    assert.equal(refused.code, 2, 'a second add without --force is refused')
+    const again = await runCli(['profile', 'add', name, '--url', mariadb.primaryUrl, '--password-stdin', '--force'], {input: mariadb.password, env: into.env})
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual(await keychainEntriesOf(into.home), [{account: keychainAccountOf(name, into.home), password: mariadb.password}])
+    const tested = await runCli(['profile', 'test', name], {env: into.env})
+    assert.equal(tested.code, 0, tested.stderr)
+
+    const toEnv = await runCli(['profile', 'add', name, '--url', mariadb.primaryUrl, '--password-env', 'SOME_VAR', '--force'], {env: into.env})
+    assert.equal(toEnv.code, 0, toEnv.stderr)
+    assert.deepEqual(await keychainEntriesOf(into.home), [], 'a profile that left the keychain leaves no password there')
+  })
+
+  it('moves a password stored under the profile name alone to its config file\'s entry on first use', async () => {
+    const name = unique('legacy')
+    const legacy = `profile:${name}`
+    const k = await keytar()
+    legacyAccounts.add(legacy)
+    await k.setPassword('dbakit', legacy, mariadb.password)
+    const owner = keychainHome()
+    const other = keychainHome()
+    const config = `profiles:\n  ${name}:\n    url: ${mariadb.primaryUrl}\n    password: keychain\n`
+    writeFileSync(owner.config, config, {mode: 0o600})
+    writeFileSync(other.config, config, {mode: 0o600})
+
+    const migrated = await runCli(['profile', 'test', name, '--json'], {env: owner.env})
+    assert.equal(migrated.code, 0, migrated.stdout)
+    assert.equal(await k.getPassword('dbakit', legacy), null, 'the shared entry is gone')
+    assert.deepEqual(await keychainEntriesOf(owner.home), [{account: keychainAccountOf(name, owner.home), password: mariadb.password}])
+    const again = await runCli(['profile', 'test', name], {env: owner.env})
+    assert.equal(again.code, 0, again.stderr)
+
+    // The first config to read the shared entry took it; the other is told to store its own.
+    const second = await runCli(['profile', 'test', name, '--json'], {env: other.env})
+    assert.equal(second.code, 3)
+    assert.equal(JSON.parse(second.stdout).error.code, 'KEYCHAIN_SECRET_MISSING')
+    assert.match(JSON.parse(second.stdout).error.hint, /--force --password-stdin/)
   })
 
   it('says the keychain is unreachable with exit 3 and offers the headless sources', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {describe, it} from 'node:test'
+import {after, describe, it} from 'node:test'
 import {freshHome, runCli, runInTerminal} from '../helpers/cli.ts'
+import {forgetKeychainEntries} from '../helpers/keychain.ts'
 import {keyringBus, mariadb} from '../helpers/services.ts'
 
 const withProfile = () => {
@@ -37,8 +38,12 @@ describe('at a terminal', () => {
     assert.equal(piped.stderr, '')
   })
 
+  const keychainHomes: string[] = []
+  after(() => forgetKeychainEntries(keychainHomes))
+
   it('asks for the password without echoing it and keeps it in the keychain', async () => {
     const home = freshHome()
+    keychainHomes.push(home)
     const name = `asked-${process.pid}`
     const env = {DBAKIT_HOME: home, DBUS_SESSION_BUS_ADDRESS: keyringBus()}
     const added = await runInTerminal(['profile', 'add', name, '--url', mariadb.primaryUrl], [{prompt: /Password for/, type: `${mariadb.password}\r`}], env)

@@ -3,7 +3,7 @@ import {BaseCommand} from '../../base-command.ts'
 import {usageError} from '../../lib/core/errors.ts'
 import {askSecret, readSecretFromStdin} from '../../lib/core/prompts.ts'
 import {isInteractive} from '../../lib/core/terminal.ts'
-import {addProfile, describePasswordSource, TLS_MODES, type PasswordSource, type Profile, type TlsSettings} from '../../lib/connect/profiles.ts'
+import {addProfile, checkProfileInput, describePasswordSource, TLS_MODES, type PasswordSource, type Profile} from '../../lib/connect/profiles.ts'
 
 const SOURCES = ['password-stdin', 'password-env', 'defaults-file', 'ask-password', 'no-password']
 const exclusiveSource = (self: string) => SOURCES.filter((name) => name !== self)
@@ -26,22 +26,29 @@ export default class ProfileAdd extends BaseCommand {
     'ask-password': Flags.boolean({summary: 'Ask for the password on the terminal each time; store nothing.', exclusive: exclusiveSource('ask-password')}),
     'no-password': Flags.boolean({summary: 'The server needs no password.', exclusive: exclusiveSource('no-password')}),
     'tls-mode': Flags.option({options: TLS_MODES, summary: 'TLS: disabled, required (encrypt only), verify-ca, verify-identity.'})(),
-    'tls-ca': Flags.file({summary: 'CA certificate file for verify-ca / verify-identity.', exists: true}),
-    'tls-cert': Flags.file({summary: 'Client certificate file.', exists: true}),
-    'tls-key': Flags.file({summary: 'Client private key file.', exists: true}),
+    'tls-ca': Flags.file({summary: 'CA certificate file for verify-ca / verify-identity.'}),
+    'tls-cert': Flags.file({summary: 'Client certificate file.'}),
+    'tls-key': Flags.file({summary: 'Client private key file.'}),
     'connect-timeout': Flags.integer({summary: 'Seconds to wait when connecting (default 10).', min: 1}),
     force: Flags.boolean({summary: 'Replace a profile of the same name.'}),
   }
 
   async run(): Promise<Profile> {
     const {args, flags} = await this.parse(ProfileAdd)
+    // Everything that can be wrong with the flags is reported before a password is read or asked for.
+    const checked = await checkProfileInput({
+      url: flags.url,
+      ...(flags['tls-mode'] ? {tlsMode: flags['tls-mode']} : {}),
+      tlsFiles: {ca: flags['tls-ca'], cert: flags['tls-cert'], key: flags['tls-key']},
+      ...(flags['defaults-file'] === undefined ? {} : {defaultsFile: flags['defaults-file']}),
+    })
     let source: PasswordSource
     let secret: string | undefined
     if (flags['password-stdin']) {
       source = {kind: 'keychain'}
       secret = await readSecretFromStdin()
     } else if (flags['password-env']) source = {kind: 'env', variable: flags['password-env']}
-    else if (flags['defaults-file']) source = {kind: 'defaults-file', path: flags['defaults-file']}
+    else if (checked.defaultsFile) source = {kind: 'defaults-file', path: checked.defaultsFile}
     else if (flags['ask-password']) source = {kind: 'prompt'}
     else if (flags['no-password']) source = {kind: 'none'}
     else if (isInteractive()) {
@@ -53,10 +60,7 @@ export default class ProfileAdd extends BaseCommand {
       })
     }
     this.logger.protect(secret)
-    const tls = flags['tls-mode'] ? ({mode: flags['tls-mode'], ...(flags['tls-ca'] ? {ca: flags['tls-ca']} : {}), ...(flags['tls-cert'] ? {cert: flags['tls-cert']} : {}), ...(flags['tls-key'] ? {key: flags['tls-key']} : {})} satisfies TlsSettings) : undefined
-    if (!tls && (flags['tls-ca'] || flags['tls-cert'] || flags['tls-key'])) {
-      throw usageError('TLS_MODE_MISSING', 'TLS files were given without --tls-mode', {hint: 'add --tls-mode verify-identity (or verify-ca, required)'})
-    }
+    const {tls} = checked
     const profile = await addProfile({
       name: args.name,
       url: flags.url,

@@ -10,6 +10,7 @@ export default class ProfileTest extends BaseCommand {
     '<%= config.bin %> <%= command.id %> prod',
     {description: 'A server with no profile; the password comes from stdin', command: 'echo "$PW" | <%= config.bin %> <%= command.id %> --url mysql://dba@10.0.0.5:3306 --password-stdin'},
     {description: 'In a script: is this a replica, and how far behind?', command: '<%= config.bin %> <%= command.id %> replica1 --json | jq \'.role, .replicaLagSeconds\''},
+    {description: 'A Redis replica: bytes of the replication stream not yet applied', command: '<%= config.bin %> <%= command.id %> cache-replica --json | jq \'.replicaLagBytes\''},
   ]
   static override args = {name: Args.string({description: 'profile name (same as --profile)', ignoreStdin: true})}
   static override flags = {...serverFlags}
@@ -26,21 +27,29 @@ export default class ProfileTest extends BaseCommand {
     this.logger.protect(target.password)
     this.logger.debug(`connecting to ${target.label} (${target.engine}, connect timeout ${target.connectTimeoutMs} ms)`)
     const report = await probeServer(target)
-    const lag = report.role !== 'replica' ? undefined : report.replicaLagSeconds === null ? 'unknown (replication stopped?)' : `${report.replicaLagSeconds}s`
+    const lastIo = report.replication?.lastIoSecondsAgo
     this.print(
       renderKeyValues([
         ['endpoint', report.endpoint],
         ['flavor', displayFlavor(report.flavor)],
         ['version', report.version],
         ['role', report.role],
-        ['replica lag', lag],
+        ['replica lag', report.role === 'replica' ? describeLag(report) : undefined],
         ['replicating from', report.replication ? `${report.replication.source ?? '?'} (${report.replication.state})` : undefined],
+        ['last heard from source', lastIo === undefined || lastIo === null ? undefined : `${lastIo}s ago`],
         ['latency', `${report.latencyMs} ms`],
       ]),
     )
     for (const note of report.notes) this.note(`note: ${note}`)
     return report
   }
+}
+
+/** Seconds where the server measures time, bytes of the replication stream for Redis, which does not. */
+function describeLag(report: ServerReport): string {
+  if (report.replicaLagSeconds !== null) return `${report.replicaLagSeconds}s`
+  if (report.replicaLagBytes !== null) return report.replicaLagBytes === 0 ? 'none (0 bytes behind)' : `${report.replicaLagBytes} bytes behind`
+  return report.replication?.running === false ? 'unknown (replication stopped)' : 'unknown'
 }
 
 function displayFlavor(flavor: ServerReport['flavor']): string {

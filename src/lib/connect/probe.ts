@@ -11,6 +11,16 @@ export interface ReplicationState {
   /** Both replication threads (or the Redis link / Mongo member state) are running. */
   running: boolean
   state: string
+  /**
+   * Redis: seconds since the replica last heard anything from its primary (master_last_io_seconds_ago).
+   * Not lag: an idle primary pings only every repl-ping-replica-period (10 s by default), so a
+   * caught-up replica shows up to that many seconds here.
+   */
+  lastIoSecondsAgo?: number | null
+  /** Redis: replication stream offset the replica has applied (slave_repl_offset). */
+  offset?: number | null
+  /** Redis: the primary's master_repl_offset, asked of the primary itself; null when it could not be asked. */
+  sourceOffset?: number | null
 }
 
 export interface ServerReport {
@@ -20,8 +30,17 @@ export interface ServerReport {
   flavor: Flavor
   version: string
   role: Role
-  /** Seconds the replica is behind its source; null on a primary or when replication is stopped. */
+  /**
+   * Seconds the replica is behind its source, as the server measures it (MySQL/MariaDB
+   * Seconds_Behind_Source, MongoDB optime difference); null on a primary, when replication is
+   * stopped, and on Redis, which measures no time lag.
+   */
   replicaLagSeconds: number | null
+  /**
+   * Redis: bytes of the primary's replication stream the replica has not applied (sourceOffset minus
+   * offset); 0 on a caught-up replica. Null elsewhere, and when the primary could not be asked.
+   */
+  replicaLagBytes: number | null
   replication: ReplicationState | null
   /** Median of three round trips of a no-op command, in milliseconds. */
   latencyMs: number
@@ -56,7 +75,7 @@ export async function probeServer(target: ConnectionTarget): Promise<ServerRepor
     case 'mysql':
       return {...base, ...(await probeMysql(target, base.notes))}
     case 'redis':
-      return {...base, ...(await probeRedis(target))}
+      return {...base, ...(await probeRedis(target, base.notes))}
     case 'mongodb':
       return {...base, ...(await probeMongo(target))}
   }
@@ -90,13 +109,13 @@ async function probeMysql(target: ConnectionTarget, notes: string[]): Promise<Pr
     } catch (error) {
       if ((error as {errno?: number}).errno === 1227) {
         notes.push(`role unknown: ${statement} needs the REPLICATION CLIENT (MariaDB: SLAVE MONITOR) privilege`)
-        return {...identity, role: 'unknown', replicaLagSeconds: null, replication: null, latencyMs, capabilities: capabilitiesOf(identity)}
+        return {...identity, role: 'unknown', replicaLagSeconds: null, replicaLagBytes: null, replication: null, latencyMs, capabilities: capabilitiesOf(identity)}
       }
       throw error
     }
     const channel = channels[0]
     if (!channel) {
-      return {...identity, role: 'primary', replicaLagSeconds: null, replication: null, latencyMs, capabilities: capabilitiesOf(identity)}
+      return {...identity, role: 'primary', replicaLagSeconds: null, replicaLagBytes: null, replication: null, latencyMs, capabilities: capabilitiesOf(identity)}
     }
     if (channels.length > 1) notes.push(`${channels.length} replication channels; showing the first`)
     const field = (...names: string[]) => names.map((name) => channel[name]).find((value) => value !== undefined)
@@ -108,6 +127,7 @@ async function probeMysql(target: ConnectionTarget, notes: string[]): Promise<Pr
       ...identity,
       role: 'replica',
       replicaLagSeconds: numberOrNull(field('Seconds_Behind_Source', 'Seconds_Behind_Master')),
+      replicaLagBytes: null,
       replication: {
         source: sourceHost ? `${sourceHost}:${sourcePort}` : null,
         running: io === 'Yes' && sql === 'Yes',
@@ -119,7 +139,7 @@ async function probeMysql(target: ConnectionTarget, notes: string[]): Promise<Pr
   })
 }
 
-async function probeRedis(target: ConnectionTarget): Promise<Probed> {
+async function probeRedis(target: ConnectionTarget, notes: string[]): Promise<Probed> {
   const {openRedis} = await import('./drivers/redis.ts')
   return withSession(target, await openRedis(target), async (session) => {
     const {identity} = session
@@ -127,23 +147,68 @@ async function probeRedis(target: ConnectionTarget): Promise<Probed> {
     const replication = await session.info('replication')
     const capabilities = capabilitiesOf(identity)
     if (replication.role !== 'slave') {
-      return {...identity, role: 'primary', replicaLagSeconds: null, replication: null, latencyMs, capabilities}
+      return {...identity, role: 'primary', replicaLagSeconds: null, replicaLagBytes: null, replication: null, latencyMs, capabilities}
     }
     const linkUp = replication.master_link_status === 'up'
+    const source = replication.master_host ? {host: replication.master_host, port: Number(replication.master_port)} : undefined
+    // A replica knows only its own offset, so the primary's is asked of the primary, first: whatever
+    // the primary had then, a caught-up replica has applied by the time it is asked again.
+    const sourceOffset = linkUp && source ? await redisSourceOffset(target, source, replication.master_replid, notes) : null
+    const offset = numberOrNull(sourceOffset === null ? replication.slave_repl_offset : (await session.info('replication')).slave_repl_offset)
     return {
       ...identity,
       role: 'replica',
-      // Redis reports seconds since the last byte from the primary; with the link down there is no lag to speak of.
-      replicaLagSeconds: linkUp ? numberOrNull(replication.master_last_io_seconds_ago) : null,
+      replicaLagSeconds: null,
+      replicaLagBytes: sourceOffset !== null && offset !== null ? Math.max(0, sourceOffset - offset) : null,
       replication: {
-        source: replication.master_host ? `${replication.master_host}:${replication.master_port}` : null,
+        source: source ? `${source.host}:${source.port}` : null,
         running: linkUp,
         state: `link=${replication.master_link_status ?? '?'}${replication.master_sync_in_progress === '1' ? ' syncing' : ''}`,
+        lastIoSecondsAgo: linkUp ? numberOrNull(replication.master_last_io_seconds_ago) : null,
+        offset,
+        sourceOffset,
       },
       latencyMs,
       capabilities,
     }
   })
+}
+
+/** Waiting longer than this for the primary would hold up a report that is about the replica. */
+const SOURCE_CONNECT_TIMEOUT_MS = 3000
+
+/**
+ * The primary's replication offset, read with the replica profile's user, password and TLS. Null,
+ * with a note saying why, when the primary cannot be reached from here or follows another history
+ * (its replication id differs, as after a failover the replica has not caught up with).
+ */
+async function redisSourceOffset(target: ConnectionTarget, source: {host: string; port: number}, replicaReplId: string | undefined, notes: string[]): Promise<number | null> {
+  const {openRedis} = await import('./drivers/redis.ts')
+  const where = `${source.host.includes(':') ? `[${source.host}]` : source.host}:${source.port}`
+  const params = {...target.url.params}
+  delete params.socket
+  const primaryTarget: ConnectionTarget = {
+    ...target,
+    url: {...target.url, hosts: [source], params},
+    connectTimeoutMs: Math.min(target.connectTimeoutMs, SOURCE_CONNECT_TIMEOUT_MS),
+    label: target.user ? `${target.user}@${where}` : where,
+  }
+  try {
+    const primary = await openRedis(primaryTarget)
+    try {
+      const info = await primary.info('replication')
+      if (replicaReplId !== undefined && info.master_replid !== replicaReplId) {
+        notes.push(`lag in bytes unknown: the primary ${where} has another replication id than this replica`)
+        return null
+      }
+      return numberOrNull(info.master_repl_offset)
+    } finally {
+      await primary.close()
+    }
+  } catch (error) {
+    notes.push(`lag in bytes unknown: could not ask the primary ${where} for its offset (${(error as Error).message.split('\n')[0]})`)
+    return null
+  }
 }
 
 interface MongoMember {
@@ -161,7 +226,7 @@ async function probeMongo(target: ConnectionTarget): Promise<Probed> {
     const hello = await session.admin(hasCapability(identity, 'helloCommand') ? {hello: 1} : {isMaster: 1})
     const capabilities = capabilitiesOf(identity)
     if (hello.secondary !== true) {
-      return {...identity, role: 'primary', replicaLagSeconds: null, replication: null, latencyMs, capabilities}
+      return {...identity, role: 'primary', replicaLagSeconds: null, replicaLagBytes: null, replication: null, latencyMs, capabilities}
     }
     const status = await session.admin({replSetGetStatus: 1})
     const members = (status.members ?? []) as MongoMember[]
@@ -172,6 +237,7 @@ async function probeMongo(target: ConnectionTarget): Promise<Probed> {
       ...identity,
       role: 'replica',
       replicaLagSeconds: lag,
+      replicaLagBytes: null,
       replication: {source: primary?.name ?? null, running: self?.stateStr === 'SECONDARY', state: self?.stateStr ?? 'unknown'},
       latencyMs,
       capabilities,

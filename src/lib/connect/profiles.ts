@@ -1,9 +1,12 @@
+import {constants, realpathSync} from 'node:fs'
+import {access, stat} from 'node:fs/promises'
+import {basename, dirname, join, resolve} from 'node:path'
 import {ConfigFile} from '../core/config.ts'
 import {usageError} from '../core/errors.ts'
 import {configFilePath} from '../core/paths.ts'
 import {closestMatch} from '../core/text.ts'
 import {keychain} from './keychain.ts'
-import {assertNoPasswordInUrl, parseConnectionUrl, type Engine} from './url.ts'
+import {assertNoPasswordInUrl, parseConnectionUrl, type Engine, type ParsedUrl} from './url.ts'
 
 /**
  * Where a profile's password comes from. The config file names the source, never the secret:
@@ -39,7 +42,52 @@ const PROFILE_KEYS = new Set(['url', 'password', 'tls', 'connectTimeoutSeconds']
 const TLS_KEYS = new Set(['mode', 'ca', 'cert', 'key'])
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
-export const keychainAccountFor = (profileName: string) => `profile:${profileName}`
+/**
+ * The keychain account holding a profile's password: the profile name and the real path of the
+ * config file that defines it, e.g. `profile:prod@/home/ana/.config/dbakit/config.yaml`. Keyed by
+ * the file's location rather than by an id stored inside it, because a config file is copied
+ * (another DBAKIT_HOME, a dotfiles checkout, a backup restored elsewhere) far more often than it is
+ * moved: a copied id would make two configs share one secret again, and `profile remove` in one would
+ * delete the other's password. A moved config fails loudly instead (KEYCHAIN_SECRET_MISSING) and
+ * its passwords are stored again with `profile add --force`.
+ */
+export const keychainAccountFor = (profileName: string, configPath: string) => `profile:${profileName}@${realConfigPath(configPath)}`
+
+/** Before accounts named their config file, every config's profile NAME shared this one. */
+const legacyKeychainAccountFor = (profileName: string) => `profile:${profileName}`
+
+/**
+ * The config path with symlinks resolved, also for a file not created yet, so that every way of
+ * naming one config file (a symlinked DBAKIT_HOME, a relative DBAKIT_CONFIG) finds the same
+ * keychain entries, and saving writes through a symlinked config file instead of replacing it.
+ */
+export function realConfigPath(path: string): string {
+  const absolute = resolve(path)
+  try {
+    return realpathSync(absolute)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(absolute) === absolute) return absolute
+    return join(realConfigPath(dirname(absolute)), basename(absolute))
+  }
+}
+
+/**
+ * A keychain profile's password. An entry from before accounts named their config file is moved to
+ * this config's account the first time it is needed: the profile that reads it is the one that
+ * used it, and leaving it behind would hand the same password to the next config with a profile of
+ * that name. A second config with that name then finds no password and is told to store it again.
+ */
+export async function readKeychainSecret(profileName: string, configPath = configFilePath()): Promise<string | null> {
+  const account = keychainAccountFor(profileName, configPath)
+  const secret = await keychain.get(account)
+  if (secret !== null) return secret
+  const legacy = legacyKeychainAccountFor(profileName)
+  const shared = await keychain.get(legacy)
+  if (shared === null) return null
+  await keychain.set(account, shared)
+  await keychain.delete(legacy)
+  return shared
+}
 
 export function formatPasswordSource(source: PasswordSource): string {
   switch (source.kind) {
@@ -83,6 +131,61 @@ export function validateProfileName(name: string): void {
       hint: 'use letters, digits, dot, dash and underscore, starting with a letter or digit (at most 63 characters)',
     })
   }
+}
+
+export interface ProfileInput {
+  url: string
+  tlsMode?: TlsMode
+  tlsFiles?: {ca?: string; cert?: string; key?: string}
+  defaultsFile?: string
+}
+
+export interface CheckedProfileInput {
+  url: ParsedUrl
+  tls?: TlsSettings
+  /** Absolute, so the profile works from any working directory. */
+  defaultsFile?: string
+}
+
+/**
+ * What `profile add` was given, checked before a password is read or asked for: the URL first (a
+ * password in it is the mistake to report, whatever else is wrong), then each file it names.
+ */
+export async function checkProfileInput(input: ProfileInput): Promise<CheckedProfileInput> {
+  const url = parseConnectionUrl(input.url)
+  assertNoPasswordInUrl(url)
+  const files = Object.entries(input.tlsFiles ?? {}).filter((entry): entry is ['ca' | 'cert' | 'key', string] => entry[1] !== undefined)
+  if (!input.tlsMode && files.length > 0) {
+    throw usageError('TLS_MODE_MISSING', 'TLS files were given without --tls-mode', {hint: 'add --tls-mode verify-identity (or verify-ca, required)'})
+  }
+  const checked: CheckedProfileInput = {url}
+  if (input.tlsMode) {
+    const tls: TlsSettings = {mode: input.tlsMode}
+    for (const [key, path] of files) tls[key] = await readableFile(path, `--tls-${key}`, 'TLS_FILE_UNREADABLE')
+    checked.tls = tls
+  }
+  if (input.defaultsFile !== undefined) checked.defaultsFile = await readableFile(input.defaultsFile, '--defaults-file', 'OPTION_FILE_UNREADABLE')
+  return checked
+}
+
+const FILE_PROBLEMS: Record<string, string> = {ENOENT: 'no such file', ENOTDIR: 'no such file', EACCES: 'permission denied'}
+
+/** The file's absolute path, once it is known to be a regular file this user can read. */
+async function readableFile(path: string, flag: string, code: string): Promise<string> {
+  const absolute = resolve(path)
+  let problem: string | undefined
+  try {
+    // stat before access: opening a FIFO to test it would block.
+    const stats = await stat(absolute)
+    if (stats.isDirectory()) problem = 'is a directory'
+    else if (!stats.isFile()) problem = 'is not a regular file'
+    else await access(absolute, constants.R_OK)
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code ?? ''
+    problem = FILE_PROBLEMS[errno] ?? errno
+  }
+  if (problem) throw usageError(code, `cannot read ${absolute} (given with ${flag}): ${problem}`, {hint: `check the path given with ${flag}`})
+  return absolute
 }
 
 /** Reads and checks every profile; a bad entry is reported at its line in the config file. */
@@ -153,7 +256,7 @@ function profileNotFound(name: string, known: Profile[], path: string) {
 }
 
 export async function listProfiles(configPath = configFilePath()): Promise<Profile[]> {
-  return readProfiles(await ConfigFile.load(configPath))
+  return readProfiles(await ConfigFile.load(realConfigPath(configPath)))
 }
 
 export async function getProfile(name: string, configPath = configFilePath()): Promise<Profile> {
@@ -180,7 +283,7 @@ export interface AddProfileInput {
  * written, so a profile never points at a secret that is not there.
  */
 export async function addProfile(input: AddProfileInput): Promise<Profile> {
-  const configPath = input.configPath ?? configFilePath()
+  const configPath = realConfigPath(input.configPath ?? configFilePath())
   validateProfileName(input.name)
   const parsed = parseConnectionUrl(input.url)
   assertNoPasswordInUrl(parsed)
@@ -197,8 +300,9 @@ export async function addProfile(input: AddProfileInput): Promise<Profile> {
       hint: `pass --force to replace it, or remove it first with \`dbakit profile remove ${input.name}\``,
     })
   }
-  if (input.password.kind === 'keychain') await keychain.set(keychainAccountFor(input.name), input.secret!)
-  else if (previous?.password.kind === 'keychain') await keychain.delete(keychainAccountFor(input.name))
+  // Only this config's own account is touched: a legacy entry may belong to another config's profile of the same name.
+  if (input.password.kind === 'keychain') await keychain.set(keychainAccountFor(input.name, configPath), input.secret!)
+  else if (previous?.password.kind === 'keychain') await keychain.delete(keychainAccountFor(input.name, configPath))
 
   const entry: Record<string, unknown> = {url: parsed.display, password: formatPasswordSource(input.password)}
   if (input.tls) entry.tls = input.tls
@@ -215,7 +319,7 @@ export interface RemoveProfileResult {
 }
 
 export async function removeProfile(name: string, options: {dryRun: boolean; configPath?: string}): Promise<RemoveProfileResult> {
-  const configPath = options.configPath ?? configFilePath()
+  const configPath = realConfigPath(options.configPath ?? configFilePath())
   const config = await ConfigFile.load(configPath)
   const profiles = readProfiles(config)
   const profile = profiles.find((p) => p.name === name)
@@ -224,6 +328,6 @@ export async function removeProfile(name: string, options: {dryRun: boolean; con
   if (options.dryRun) return {profile, removedKeychainSecret: holdsSecret, dryRun: true}
   config.delete(['profiles', name])
   await config.save()
-  const removedKeychainSecret = holdsSecret ? await keychain.delete(keychainAccountFor(name)) : false
+  const removedKeychainSecret = holdsSecret ? await keychain.delete(keychainAccountFor(name, configPath)) : false
   return {profile, removedKeychainSecret, dryRun: false}
 }

@@ -1,8 +1,8 @@
 import {environmentError, usageError} from '../core/errors.ts'
-import {keychain} from './keychain.ts'
 import {defaultOptionFilePath, readClientOptions} from './option-file.ts'
 import {existsSync} from 'node:fs'
-import {getProfile, keychainAccountFor, type PasswordSource, type TlsSettings} from './profiles.ts'
+import {configFilePath} from '../core/paths.ts'
+import {getProfile, readKeychainSecret, realConfigPath, type PasswordSource, type TlsSettings} from './profiles.ts'
 import {assertNoPasswordInUrl, parseConnectionUrl, type ParsedUrl} from './url.ts'
 
 /** Everything a driver factory needs to reach one server, the password already resolved. */
@@ -52,8 +52,9 @@ export async function resolveTarget(request: TargetRequest): Promise<ConnectionT
   let source: PasswordSource | undefined
   let tls: TlsSettings = {mode: 'disabled'}
   let connectTimeoutSeconds = request.connectTimeoutSeconds
+  const configPath = request.configPath ?? configFilePath(env)
   if (request.profile) {
-    const profile = await getProfile(request.profile, request.configPath)
+    const profile = await getProfile(request.profile, configPath)
     url = parseConnectionUrl(profile.url)
     source = profile.password
     if (profile.tls) tls = profile.tls
@@ -70,7 +71,7 @@ export async function resolveTarget(request: TargetRequest): Promise<ConnectionT
   let user = url.user
   let password = request.password ?? (env.DBAKIT_PASSWORD || undefined)
   if (password === undefined && source) {
-    const fromSource = await passwordFromSource(source, request.profile!, env, request.ask)
+    const fromSource = await passwordFromSource(source, request.profile!, configPath, env, request.ask)
     password = fromSource.password
     user ??= fromSource.user
   } else if (password === undefined && request.url && url.engine === 'mysql' && existsSync(defaultOptionFilePath())) {
@@ -115,6 +116,7 @@ function tlsModeFromParam(value: string): TlsSettings['mode'] {
 async function passwordFromSource(
   source: PasswordSource,
   profile: string,
+  configPath: string,
   env: NodeJS.ProcessEnv,
   ask: TargetRequest['ask'],
 ): Promise<{password?: string; user?: string}> {
@@ -122,10 +124,12 @@ async function passwordFromSource(
     case 'none':
       return {}
     case 'keychain': {
-      const secret = await keychain.get(keychainAccountFor(profile))
+      const secret = await readKeychainSecret(profile, configPath)
       if (secret === null) {
-        throw environmentError('KEYCHAIN_SECRET_MISSING', `the OS keychain holds no password for profile "${profile}"`, {
-          hint: `store it again: \`dbakit profile add ${profile} --url URL --force --password-stdin\``,
+        throw environmentError('KEYCHAIN_SECRET_MISSING', `the OS keychain holds no password for profile "${profile}" of ${realConfigPath(configPath)}`, {
+          hint:
+            `store it again: \`dbakit profile add ${profile} --url URL --force --password-stdin\` ` +
+            '(passwords are kept per config file, so a config file that moved needs them stored again)',
         })
       }
       return {password: secret}
