@@ -227,6 +227,33 @@ describe('dbakit audit (offline)', () => {
     assert.equal(report.findings.find((f) => f.rule === 'dml-update-without-where')?.line, 2)
   })
 
+  it('shows a window of a multi-megabyte line around each finding, in every format', async () => {
+    // mysqldump writes a table's rows as one INSERT on one line; a finding follows it on that line.
+    const rows = (count: number, value: string, separator: string) => Array.from({length: count}, (_, i) => `(${i},'${value}')`).join(separator)
+    const dir = workspace({
+      'dump.sql': `INSERT INTO t VALUES ${rows(1001, 'x'.repeat(5000), ',')}; UPDATE t SET a = 1;\n`,
+      // The same findings on short lines: what each format takes without a long line.
+      'short.sql': `INSERT INTO t VALUES\n${rows(1001, 'x', ',\n')};\nUPDATE t SET a = 1;\n`,
+    })
+    assert.ok(readFileSync(join(dir, 'dump.sql')).length > 5_000_000)
+    for (const format of ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle']) {
+      const dump = await audit(['dump.sql', '--format', format], {cwd: dir})
+      const short = await audit(['short.sql', '--format', format], {cwd: dir})
+      assert.equal(dump.code, 1, `${format}: ${dump.stderr}`)
+      // Three findings, each showing at most a few hundred characters of the line.
+      assert.ok(Buffer.byteLength(dump.stdout) < Buffer.byteLength(short.stdout) + 3 * 1024, `${format}: ${Buffer.byteLength(dump.stdout)} bytes`)
+    }
+    const report = JSON.parse((await audit(['dump.sql', '--format', 'json'], {cwd: dir})).stdout) as {findings: Array<{rule: string; column: number; source: string; sourceColumn: number}>}
+    const update = report.findings.find((f) => f.rule === 'dml-update-without-where')!
+    assert.ok(update.column > 5_000_000)
+    assert.ok(update.source.length <= 202 && update.source.startsWith('…'), update.source)
+    assert.ok(update.source.slice(update.sourceColumn - 1).startsWith('UPDATE t SET a = 1;'), update.source)
+    const text = (await audit(['dump.sql'], {cwd: dir})).stdout.split('\n')
+    const caret = text.findIndex((line) => /^ +\^$/.test(line) && text[text.indexOf(line) - 1]!.includes('UPDATE t'))
+    assert.ok(caret > 0, text.join('\n'))
+    assert.ok(text[caret - 1]!.slice(text[caret]!.length - 1).startsWith('UPDATE t SET'), `${text[caret - 1]}\n${text[caret]}`)
+  })
+
   it('writes SARIF that names the rules it reports', async () => {
     const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
     const {code, stdout} = await audit(['bad.sql', '--format', 'sarif'], {cwd: dir})

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {lineReader} from '../core/text.ts'
+import {lineReader, sourceWindow} from '../core/text.ts'
 import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
@@ -117,17 +117,17 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const {statement} = facts
     const at = hit.at ?? statement.tokens[0]
     const line = at?.line ?? statement.line
-    const secrets = facts.secrets.filter((token) => token.line === line)
+    const column = at?.column ?? statement.column
     facts.normalised ??= normalise(statement.text)
     return {
       rule: rule.id,
       level: levelOverride ?? hit.level ?? rule.level,
       file,
       line,
-      column: at?.column ?? statement.column,
+      column,
       message: hit.message,
       hint: hit.hint ?? rule.fix,
-      source: secrets.reduce((text, token) => text.split(token.text).join("'***'"), sourceLine(line)),
+      ...shownSource(sourceLine(line), column, facts.secrets.filter((token) => token.line === line)),
       fingerprint: fingerprint(rule.id, file, facts.normalised),
     } satisfies Finding
   }
@@ -154,7 +154,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const facts: StatementFacts = {statement, secrets: []}
     if (first && !statement.routine && !startsLikeStatement(statement.tokens)) {
       const level = options.levels['syntax-error']
-      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
+      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, {message: `"${sourceWindow(first.text, 1, 40).text}" does not start a statement`, at: first}, level))
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
@@ -209,6 +209,18 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   return {findings, statements}
 }
 
+/**
+ * A finding's source line with the statement's secrets masked, cut to a window around its column:
+ * a dump's one-line INSERT would otherwise be megabytes in every finding on it.
+ */
+export function shownSource(line: string, column: number, secrets: Token[] = []): Pick<Finding, 'source' | 'sourceColumn'> {
+  const mask = (text: string) => secrets.reduce((masked, token) => masked.split(token.text).join("'***'"), text)
+  // Masking changes lengths: the finding's character moves by what was masked before it.
+  const maskedColumn = secrets.length === 0 ? column : mask(line.slice(0, Math.max(0, column - 1))).length + 1
+  const {text, column: sourceColumn} = sourceWindow(mask(line), maskedColumn)
+  return {source: text, sourceColumn}
+}
+
 interface Suppression {
   rules: string[]
   reason?: string
@@ -250,7 +262,7 @@ function invalidSuppressions(suppressions: Suppression[], file: string, sourceLi
       column: s.token.column,
       message: !s.reason ? `dbakit-ignore ${s.rules.join(', ')} gives no reason, so it suppresses nothing` : `dbakit-ignore names unknown rule ${s.unknown.join(', ')}`,
       hint: 'write `-- dbakit-ignore RULE-ID: reason`; `dbakit audit rules` lists the ids',
-      source: sourceLine(s.line),
+      ...shownSource(sourceLine(s.line), s.token.column),
       fingerprint: fingerprint('suppression-invalid', file, normalise(s.token.text)),
     }))
 }
