@@ -4,7 +4,7 @@ import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {freshHome, runCli} from '../helpers/cli.ts'
+import {freshHome, projectRoot, runCli} from '../helpers/cli.ts'
 import {mariadb} from '../helpers/services.ts'
 
 const workspace = (files: Record<string, string | Buffer>) => {
@@ -252,6 +252,28 @@ describe('dbakit audit (offline)', () => {
     const caret = text.findIndex((line) => /^ +\^$/.test(line) && text[text.indexOf(line) - 1]!.includes('UPDATE t'))
     assert.ok(caret > 0, text.join('\n'))
     assert.ok(text[caret - 1]!.slice(text[caret]!.length - 1).startsWith('UPDATE t SET'), `${text[caret - 1]}\n${text[caret]}`)
+  })
+
+  it('exits with the audit\'s own status when the reader of its output leaves early (`| head -1`)', async () => {
+    // Far more report than a pipe holds, so the CLI is still writing when the reader goes.
+    const dir = workspace({'many.sql': 'UPDATE orders SET status = 1;\n'.repeat(5000)})
+    for (const format of ['text', 'json', 'sarif']) {
+      let received = 0
+      const {code, signal} = await runCli(['audit', 'many.sql', '--format', format], {
+        cwd: dir,
+        env: {DBAKIT_HOME: freshHome()},
+        onSpawn: (child) =>
+          child.stdout!.once('data', (chunk: Buffer) => {
+            received = chunk.length
+            child.stdout!.destroy()
+          }),
+      })
+      assert.ok(received > 0, format)
+      assert.deepEqual({code, signal}, {code: 1, signal: null}, `${format}: an audit with failing findings exits 1 whoever reads its output`)
+    }
+    // A listing has no verdict: a reader that has seen enough is a success.
+    const listed = execFileSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(join(projectRoot, 'bin', 'run.js'))} audit rules | head -1 >/dev/null; echo \${PIPESTATUS[0]}`], {env: {...process.env, DBAKIT_HOME: freshHome()}}).toString()
+    assert.equal(listed.trim(), '0')
   })
 
   it('writes SARIF that names the rules it reports', async () => {
