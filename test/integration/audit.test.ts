@@ -276,6 +276,37 @@ describe('dbakit audit (offline)', () => {
     assert.equal(listed.trim(), '0')
   })
 
+  it('refuses --json with another --format instead of silently dropping one', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
+    const typed = await audit(['bad.sql', '--json', '--format', 'sarif'], {cwd: dir})
+    assert.equal(typed.code, 2)
+    assert.match(JSON.parse(typed.stdout).error.message, /--json and --format sarif/)
+    const fromEnvironment = await audit(['bad.sql', '--json'], {cwd: dir, env: {DBAKIT_FORMAT: 'junit'}})
+    assert.equal(fromEnvironment.code, 2)
+    assert.match(JSON.parse(fromEnvironment.stdout).error.message, /--json and DBAKIT_FORMAT=junit/)
+    for (const same of [['--format', 'json'], ['--format=json']]) {
+      const agreed = await audit(['bad.sql', '--json', ...same], {cwd: dir})
+      assert.equal(agreed.code, 1, agreed.stdout)
+      assert.equal(json(agreed.stdout).findings[0]?.rule, 'dml-delete-without-where')
+    }
+  })
+
+  it('names the environment variable, not the flag, when a DBAKIT_* value is wrong', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
+    const format = await audit(['bad.sql'], {cwd: dir, env: {DBAKIT_FORMAT: 'xml'}})
+    assert.equal(format.code, 2)
+    assert.match(format.stderr, /DBAKIT_FORMAT=xml .*text, json, sarif, junit, github, checkstyle/)
+    assert.doesNotMatch(format.stderr, /--format=/)
+    const timeout = await audit(['bad.sql'], {cwd: dir, env: {DBAKIT_CONNECT_TIMEOUT: 'soon'}})
+    assert.equal(timeout.code, 2)
+    assert.match(timeout.stderr, /Error: DBAKIT_CONNECT_TIMEOUT: Expected an integer but received: soon/)
+    // A typed flag is still called by its name, whatever the environment says.
+    const typed = await audit(['bad.sql', '--format', 'xml'], {cwd: dir, env: {DBAKIT_FORMAT: 'json'}})
+    assert.equal(typed.code, 2)
+    assert.match(typed.stderr, /--format=xml/)
+    assert.doesNotMatch(typed.stderr, /DBAKIT_FORMAT/)
+  })
+
   it('writes SARIF that names the rules it reports', async () => {
     const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
     const {code, stdout} = await audit(['bad.sql', '--format', 'sarif'], {cwd: dir})
