@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -397,6 +397,26 @@ describe('dbakit audit against MariaDB', () => {
       json(offline.stdout).findings.map((f) => f.rule),
       json(live.stdout).findings.map((f) => f.rule),
     )
+  })
+
+  it('refuses to snapshot a database that does not exist, listing those that do, and writes nothing', async () => {
+    const dir = workspace({})
+    const out = join(dir, 'schema.json')
+    const missing = `nosuchdb_${process.pid}`
+    const {code, stderr} = await runCli(['audit', 'snapshot', '--url', mariadb.primaryUrl, '--database', missing, '--out', out], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}})
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, new RegExp(`database ${missing} does not exist`))
+    assert.match(stderr, new RegExp(`Hint: databases this user can see there: .*\\b${database}\\b`))
+    assert.doesNotMatch(stderr, /information_schema|performance_schema/)
+    assert.ok(!existsSync(out), 'no snapshot file is written')
+  })
+
+  it('says where the database goes when the URL has none: audit has no --database', async () => {
+    const dir = workspace({'change.sql': 'ALTER TABLE events ADD COLUMN note INT;\n'})
+    const {code, stderr} = await audit([join(dir, 'change.sql'), '--url', mariadb.primaryUrl], {env: {DBAKIT_PASSWORD: mariadb.password}})
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, /Hint: .*URL's path, as in mysql:\/\/user@host:3306\/DB/)
+    assert.doesNotMatch(stderr, /--database/)
   })
 
   it('asks the server about statements the parser rejects: real syntax errors are reported, parser gaps are not', async () => {
