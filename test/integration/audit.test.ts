@@ -399,6 +399,53 @@ describe('dbakit audit against MariaDB', () => {
     )
   })
 
+  it('calls no statement MariaDB runs a syntax error for how it starts, and still catches starts it refuses', async () => {
+    const valid = [
+      '(SELECT id FROM events ORDER BY id LIMIT 1) UNION ALL (SELECT id FROM events) LIMIT 20;',
+      '(SELECT id FROM events WHERE id = 1);',
+      '((SELECT 1));',
+      '(VALUES (1), (2));',
+      '((VALUES (1)) UNION (SELECT 2));',
+      '/*!40101 SET @dbakit_x = 1 */;',
+      'DO 1;',
+      'CHECKSUM TABLE events;',
+      'CHECK TABLE events;',
+      'HANDLER events OPEN;',
+      'HANDLER events READ FIRST;',
+      'HANDLER events CLOSE;',
+      "PREPARE probe FROM 'SELECT 1';",
+      'EXECUTE probe;',
+      'DEALLOCATE PREPARE probe;',
+      'GET DIAGNOSTICS @dbakit_n = NUMBER;',
+      "XA START 'dbakit';",
+      "XA END 'dbakit';",
+      "XA ROLLBACK 'dbakit';",
+      // Compound statements outside a routine: sent whole, under DELIMITER.
+      'DELIMITER //',
+      'WHILE 0 DO SELECT 1; END WHILE//',
+      'REPEAT SELECT 1; UNTIL 1 END REPEAT//',
+      'FOR i IN 1..2 DO SELECT i; END FOR//',
+      'CASE WHEN 1 THEN SELECT 1; ELSE SELECT 2; END CASE//',
+      'DELIMITER ;',
+    ].join('\n')
+    const dir = workspace({'valid.sql': `${valid}\n`, 'invalid.sql': '(DELETE FROM events WHERE id = 1);\nFOO BAR;\n(WITH c AS (SELECT 1) SELECT * FROM c);\n'})
+    // The server's own parser is the judge: it runs every one of them.
+    const client = (input: string) => execFileSync('mariadb', ['--no-defaults', '-h127.0.0.1', `-P${new URL(mariadb.primaryUrl.replace('mysql:', 'http:')).port}`, '-udbakit', database], {input, stdio: 'pipe', env: {...process.env, MYSQL_PWD: mariadb.password}})
+    client(valid)
+    const report = json((await audit(['valid.sql', '--json', '--flavor', 'mariadb'], {cwd: dir})).stdout)
+    assert.deepEqual(report.findings.filter((f) => f.rule === 'syntax-error'), [])
+    // A parenthesised DELETE and an unknown word are refused by any server; so is a bracketed WITH by MariaDB.
+    for (const statement of ['(DELETE FROM events WHERE id = 1)', 'FOO BAR', '(WITH c AS (SELECT 1) SELECT * FROM c)']) {
+      assert.throws(() => client(statement), /ERROR 1064/, statement)
+    }
+    const refused = json((await audit(['invalid.sql', '--json'], {cwd: dir})).stdout).findings.filter((f) => f.rule === 'syntax-error')
+    assert.deepEqual(
+      refused.map((f) => `${f.line}:${f.column}`),
+      ['1:2', '2:1'],
+      'offline, only what no server accepts is an error (MySQL 8 takes a bracketed WITH)',
+    )
+  })
+
   it('refuses to snapshot a database that does not exist, listing those that do, and writes nothing', async () => {
     const dir = workspace({})
     const out = join(dir, 'schema.json')

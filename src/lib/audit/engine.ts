@@ -5,13 +5,23 @@ import {splitSql, type SqlChunk} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
 import {byPosition, type AuditStatement, type AuditTarget, type FileState, type Finding, type Level, type Rule, type RuleContext, type RuleHit, type SchemaView, type Thresholds} from './types.ts'
 
-/** Statement keywords MySQL/MariaDB accept first; text starting with anything else is a syntax error. */
+/**
+ * Statement keywords MySQL/MariaDB accept first; text starting with anything else is a syntax error.
+ * CASE, FOR, LOOP, REPEAT and WHILE start MariaDB's compound statements outside a routine (sent
+ * whole under DELIMITER); a label does not, there.
+ */
 const STATEMENT_STARTS = new Set(
-  ('ALTER ANALYZE BEGIN BINLOG CACHE CALL CHANGE CHECK CHECKSUM COMMIT CREATE DEALLOCATE DECLARE DELETE DESC DESCRIBE DO DROP EXECUTE EXPLAIN ' +
-    'FLUSH GET GRANT HANDLER HELP IF INSERT INSTALL KILL LOAD LOCK OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPLACE RESET RESIGNAL REVOKE ' +
-    'ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UPDATE USE VALUES WITH XA BACKUP')
+  ('ALTER ANALYZE BEGIN BINLOG CACHE CALL CASE CHANGE CHECK CHECKSUM COMMIT CREATE DEALLOCATE DECLARE DELETE DESC DESCRIBE DO DROP EXECUTE EXPLAIN ' +
+    'FLUSH FOR GET GRANT HANDLER HELP IF INSERT INSTALL KILL LOAD LOCK LOOP OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPEAT REPLACE RESET RESIGNAL REVOKE ' +
+    'ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UPDATE USE VALUES WHILE WITH XA BACKUP')
     .split(' '),
 )
+
+/**
+ * What a parenthesised query may start with, after any number of `(`: `(SELECT ...) UNION (...)
+ * LIMIT 20`. MariaDB takes SELECT and VALUES there; MySQL 8 also WITH and TABLE.
+ */
+const QUERY_STARTS = new Set(['SELECT', 'VALUES', 'WITH', 'TABLE'])
 
 /** Findings the engine itself reports; listed in the catalog like any rule. */
 export const ENGINE_RULES: Rule[] = [
@@ -72,10 +82,20 @@ export interface FileAudit {
   statements: number
 }
 
-/** True when the text begins with a word MySQL/MariaDB accept at the start of a statement. */
+/** True when the text begins the way a MySQL/MariaDB statement can. */
 export function startsLikeStatement(tokens: Token[]): boolean {
-  const first = tokens[0]
-  return first !== undefined && first.type === 'word' && STATEMENT_STARTS.has(first.value)
+  return wrongStart(tokens) === undefined
+}
+
+/** The token that shows the text cannot be a statement, with why; undefined when it can be. */
+function wrongStart(tokens: Token[]): {at: Token; message: string} | undefined {
+  let at = 0
+  while (tokens[at]?.text === '(') at++
+  const first = tokens[at]
+  if (at === 0) return first === undefined || (first.type === 'word' && STATEMENT_STARTS.has(first.value)) ? undefined : {at: first, message: `"${sourceWindow(first.text, 1, 40).text}" does not start a statement`}
+  if (first?.type === 'word' && QUERY_STARTS.has(first.value)) return undefined
+  const found = first ?? tokens[at - 1]!
+  return {at: found, message: `"(${first ? sourceWindow(first.text, 1, 40).text : ''}" does not start a statement: only a query (SELECT, VALUES, WITH, TABLE) can be in parentheses`}
 }
 
 const SUPPRESSION = /dbakit-ignore\s+([A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/
@@ -152,9 +172,10 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const out: Finding[] = []
     const first = statement.tokens[0]
     const facts: StatementFacts = {statement, secrets: []}
-    if (first && !statement.routine && !startsLikeStatement(statement.tokens)) {
+    const wrong = first && !statement.routine ? wrongStart(statement.tokens) : undefined
+    if (wrong) {
       const level = options.levels['syntax-error']
-      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, {message: `"${sourceWindow(first.text, 1, 40).text}" does not start a statement`, at: first}, level))
+      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, wrong, level))
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
