@@ -19,10 +19,16 @@ const {enableCompileCache} = await import('node:module')
 // Caches compiled bytecode between runs: start-up is most of a short command's time.
 enableCompileCache?.()
 
-// `dbakit audit rules | head`: the reader left, which is not an error of ours.
+// `dbakit audit ... | head -1`: the reader left, which is not an error of ours, and must not change
+// the result either. The command goes on with nowhere to write and exits with the status it would
+// have had: an audit with failing findings still exits 1 (a listing exits 0, as before).
 process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(0)
-  throw error
+  if (error.code !== 'EPIPE') throw error
+  process.stdout.write = (_chunk, encoding, callback) => {
+    const done = typeof encoding === 'function' ? encoding : callback
+    if (typeof done === 'function') process.nextTick(done)
+    return true
+  }
 })
 
 const {execute} = await import('@oclif/core')

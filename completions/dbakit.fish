@@ -24,7 +24,7 @@ complete -c dbakit -n '__dbakit_using audit' -l color -d 'Colour the output (def
 complete -c dbakit -n '__dbakit_using audit' -l connect-timeout -x -d 'Seconds to wait for the server to answer when connecting.'
 complete -c dbakit -n '__dbakit_using audit' -l fail-on -x -a 'error warning notice never' -d 'Exit 1 when a finding is at or above this level (default error, or failOn in .dbakit.yaml).'
 complete -c dbakit -n '__dbakit_using audit' -l flavor -x -a 'mysql mariadb' -d 'Target server flavor when no server is given.'
-complete -c dbakit -n '__dbakit_using audit' -l format -x -a 'text json sarif junit github checkstyle' -d 'Output format.'
+complete -c dbakit -n '__dbakit_using audit' -l format -x -a 'text json sarif junit github checkstyle' -d 'Output format (--json is the same as --format json, and refuses any other).'
 complete -c dbakit -n '__dbakit_using audit' -l json -d 'Format output as json.'
 complete -c dbakit -n '__dbakit_using audit' -l offline-fallback -d 'When the server given with --profile/--url cannot be reached, audit offline instead of exiting 3.'
 complete -c dbakit -n '__dbakit_using audit' -l password-stdin -d 'Read the password from standard input (overrides DBAKIT_PASSWORD and the profile).'

@@ -164,7 +164,6 @@ export abstract class BaseCommand extends Command {
 
   /** oclif's parse errors, with the nearest real flag suggested for a typo. */
   private describeUsageError(error: Errors.CLIError & {flags?: string[]}): ErrorReport {
-    const message = error.message.replace(/\nSee more help with --help$/, '').split('\n')[0] ?? error.message
     const commandHelp = `dbakit ${(this.id ?? '').replaceAll(':', ' ')} --help`.replace('  ', ' ')
     if (error.constructor.name === 'NonExistentFlagsError' && error.flags?.[0]) {
       const typed = error.flags[0].replace(/^-+/, '').split('=')[0] ?? ''
@@ -172,6 +171,51 @@ export abstract class BaseCommand extends Command {
       const near = closestMatch(typed, known)
       return {exitCode: ExitCode.usage, code: 'UNKNOWN_FLAG', message: `unknown flag ${error.flags.join(', ')}`, hint: near ? `did you mean --${near}? (see \`${commandHelp}\`)` : `see \`${commandHelp}\``}
     }
-    return {exitCode: error.oclif?.exit === ExitCode.usage ? ExitCode.usage : (error.oclif?.exit ?? ExitCode.usage), code: 'USAGE', message, hint: `see \`${commandHelp}\``}
+    const fromEnvironment = this.flagsFromEnvironment(detailOf(error.message))
+    return {
+      exitCode: error.oclif?.exit === ExitCode.usage ? ExitCode.usage : (error.oclif?.exit ?? ExitCode.usage),
+      code: 'USAGE',
+      message: fromEnvironment.message,
+      hint:
+        fromEnvironment.variables.length > 0
+          ? `${fromEnvironment.variables.map(({env, name}) => `${env} stands for --${name}`).join(', ')} when the flag is not given: correct or unset ${fromEnvironment.variables.length === 1 ? 'it' : 'them'} (see \`${commandHelp}\`)`
+          : `see \`${commandHelp}\``,
+    }
   }
+
+  /**
+   * oclif words a bad value as if it had been typed (`--format=xml`) even when it came from the
+   * environment; a person who never typed --format looks for it in vain. Flags in `message` that
+   * were not typed but whose DBAKIT_* variable is set are named by that variable instead.
+   */
+  private flagsFromEnvironment(message: string): {message: string; variables: Array<{env: string; name: string}>} {
+    const flags: Record<string, {env?: string; char?: string}> = {...this.ctor.baseFlags, ...this.ctor.flags}
+    const variables: Array<{env: string; name: string}> = []
+    const renamed = message.replaceAll(/--([a-z][a-z0-9-]*)(=\S*)?/g, (written, name: string, value: string | undefined) => {
+      const env = flags[name]?.env
+      if (!env || process.env[env] === undefined || this.typed(name, flags[name]!.char)) return written
+      if (!variables.some((variable) => variable.env === env)) variables.push({env, name})
+      return value ? `${env}${value}` : env
+    })
+    // oclif echoes a rejected --url whole: a password written into it stays out of the message.
+    return {message: renamed.replaceAll(/(\/\/[^/:@\s]*):[^@\s]*@/g, '$1:***@'), variables}
+  }
+
+  private typed(name: string, char: string | undefined): boolean {
+    return this.argv.some((word) => word === `--${name}` || word.startsWith(`--${name}=`) || word === `--no-${name}` || (char !== undefined && word.startsWith(`-${char}`) && !word.startsWith('--')))
+  }
+}
+
+/**
+ * The one line worth showing of an oclif parse error: the reason, not the "following error
+ * occurred" heading, the tab-indented detail, or the pointer to --help that the hint replaces.
+ */
+function detailOf(message: string): string {
+  // oclif dims the reasons on a colour terminal; the styler decides colour here.
+  const plain = message.replaceAll(/\u001B\[[0-9;]*m/g, '').replace(/\nSee more help with --help$/, '')
+  const parsing = /^Parsing (--[a-z0-9-]+) *\n\s*(.+)/.exec(plain)
+  if (parsing) return `${parsing[1]}: ${parsing[2]}`
+  const listed = /^The following errors? occurred:\n\s*([\s\S]+)/.exec(plain)
+  if (listed) return listed[1]!.split('\n').map((line) => line.trim()).filter(Boolean).join('; ')
+  return plain.split('\n')[0] ?? plain
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {freshHome, runCli} from '../helpers/cli.ts'
+import {freshHome, projectRoot, runCli} from '../helpers/cli.ts'
 import {mariadb} from '../helpers/services.ts'
 
 const workspace = (files: Record<string, string | Buffer>) => {
@@ -227,6 +227,86 @@ describe('dbakit audit (offline)', () => {
     assert.equal(report.findings.find((f) => f.rule === 'dml-update-without-where')?.line, 2)
   })
 
+  it('shows a window of a multi-megabyte line around each finding, in every format', async () => {
+    // mysqldump writes a table's rows as one INSERT on one line; a finding follows it on that line.
+    const rows = (count: number, value: string, separator: string) => Array.from({length: count}, (_, i) => `(${i},'${value}')`).join(separator)
+    const dir = workspace({
+      'dump.sql': `INSERT INTO t VALUES ${rows(1001, 'x'.repeat(5000), ',')}; UPDATE t SET a = 1;\n`,
+      // The same findings on short lines: what each format takes without a long line.
+      'short.sql': `INSERT INTO t VALUES\n${rows(1001, 'x', ',\n')};\nUPDATE t SET a = 1;\n`,
+    })
+    assert.ok(readFileSync(join(dir, 'dump.sql')).length > 5_000_000)
+    for (const format of ['text', 'json', 'sarif', 'junit', 'github', 'checkstyle']) {
+      const dump = await audit(['dump.sql', '--format', format], {cwd: dir})
+      const short = await audit(['short.sql', '--format', format], {cwd: dir})
+      assert.equal(dump.code, 1, `${format}: ${dump.stderr}`)
+      // Three findings, each showing at most a few hundred characters of the line.
+      assert.ok(Buffer.byteLength(dump.stdout) < Buffer.byteLength(short.stdout) + 3 * 1024, `${format}: ${Buffer.byteLength(dump.stdout)} bytes`)
+    }
+    const report = JSON.parse((await audit(['dump.sql', '--format', 'json'], {cwd: dir})).stdout) as {findings: Array<{rule: string; column: number; source: string; sourceColumn: number}>}
+    const update = report.findings.find((f) => f.rule === 'dml-update-without-where')!
+    assert.ok(update.column > 5_000_000)
+    assert.ok(update.source.length <= 202 && update.source.startsWith('…'), update.source)
+    assert.ok(update.source.slice(update.sourceColumn - 1).startsWith('UPDATE t SET a = 1;'), update.source)
+    const text = (await audit(['dump.sql'], {cwd: dir})).stdout.split('\n')
+    const caret = text.findIndex((line) => /^ +\^$/.test(line) && text[text.indexOf(line) - 1]!.includes('UPDATE t'))
+    assert.ok(caret > 0, text.join('\n'))
+    assert.ok(text[caret - 1]!.slice(text[caret]!.length - 1).startsWith('UPDATE t SET'), `${text[caret - 1]}\n${text[caret]}`)
+  })
+
+  it('exits with the audit\'s own status when the reader of its output leaves early (`| head -1`)', async () => {
+    // Far more report than a pipe holds, so the CLI is still writing when the reader goes.
+    const dir = workspace({'many.sql': 'UPDATE orders SET status = 1;\n'.repeat(5000)})
+    for (const format of ['text', 'json', 'sarif']) {
+      let received = 0
+      const {code, signal} = await runCli(['audit', 'many.sql', '--format', format], {
+        cwd: dir,
+        env: {DBAKIT_HOME: freshHome()},
+        onSpawn: (child) =>
+          child.stdout!.once('data', (chunk: Buffer) => {
+            received = chunk.length
+            child.stdout!.destroy()
+          }),
+      })
+      assert.ok(received > 0, format)
+      assert.deepEqual({code, signal}, {code: 1, signal: null}, `${format}: an audit with failing findings exits 1 whoever reads its output`)
+    }
+    // A listing has no verdict: a reader that has seen enough is a success.
+    const listed = execFileSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(join(projectRoot, 'bin', 'run.js'))} audit rules | head -1 >/dev/null; echo \${PIPESTATUS[0]}`], {env: {...process.env, DBAKIT_HOME: freshHome()}}).toString()
+    assert.equal(listed.trim(), '0')
+  })
+
+  it('refuses --json with another --format instead of silently dropping one', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
+    const typed = await audit(['bad.sql', '--json', '--format', 'sarif'], {cwd: dir})
+    assert.equal(typed.code, 2)
+    assert.match(JSON.parse(typed.stdout).error.message, /--json and --format sarif/)
+    const fromEnvironment = await audit(['bad.sql', '--json'], {cwd: dir, env: {DBAKIT_FORMAT: 'junit'}})
+    assert.equal(fromEnvironment.code, 2)
+    assert.match(JSON.parse(fromEnvironment.stdout).error.message, /--json and DBAKIT_FORMAT=junit/)
+    for (const same of [['--format', 'json'], ['--format=json']]) {
+      const agreed = await audit(['bad.sql', '--json', ...same], {cwd: dir})
+      assert.equal(agreed.code, 1, agreed.stdout)
+      assert.equal(json(agreed.stdout).findings[0]?.rule, 'dml-delete-without-where')
+    }
+  })
+
+  it('names the environment variable, not the flag, when a DBAKIT_* value is wrong', async () => {
+    const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
+    const format = await audit(['bad.sql'], {cwd: dir, env: {DBAKIT_FORMAT: 'xml'}})
+    assert.equal(format.code, 2)
+    assert.match(format.stderr, /DBAKIT_FORMAT=xml .*text, json, sarif, junit, github, checkstyle/)
+    assert.doesNotMatch(format.stderr, /--format=/)
+    const timeout = await audit(['bad.sql'], {cwd: dir, env: {DBAKIT_CONNECT_TIMEOUT: 'soon'}})
+    assert.equal(timeout.code, 2)
+    assert.match(timeout.stderr, /Error: DBAKIT_CONNECT_TIMEOUT: Expected an integer but received: soon/)
+    // A typed flag is still called by its name, whatever the environment says.
+    const typed = await audit(['bad.sql', '--format', 'xml'], {cwd: dir, env: {DBAKIT_FORMAT: 'json'}})
+    assert.equal(typed.code, 2)
+    assert.match(typed.stderr, /--format=xml/)
+    assert.doesNotMatch(typed.stderr, /DBAKIT_FORMAT/)
+  })
+
   it('writes SARIF that names the rules it reports', async () => {
     const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
     const {code, stdout} = await audit(['bad.sql', '--format', 'sarif'], {cwd: dir})
@@ -317,6 +397,73 @@ describe('dbakit audit against MariaDB', () => {
       json(offline.stdout).findings.map((f) => f.rule),
       json(live.stdout).findings.map((f) => f.rule),
     )
+  })
+
+  it('calls no statement MariaDB runs a syntax error for how it starts, and still catches starts it refuses', async () => {
+    const valid = [
+      '(SELECT id FROM events ORDER BY id LIMIT 1) UNION ALL (SELECT id FROM events) LIMIT 20;',
+      '(SELECT id FROM events WHERE id = 1);',
+      '((SELECT 1));',
+      '(VALUES (1), (2));',
+      '((VALUES (1)) UNION (SELECT 2));',
+      '/*!40101 SET @dbakit_x = 1 */;',
+      'DO 1;',
+      'CHECKSUM TABLE events;',
+      'CHECK TABLE events;',
+      'HANDLER events OPEN;',
+      'HANDLER events READ FIRST;',
+      'HANDLER events CLOSE;',
+      "PREPARE probe FROM 'SELECT 1';",
+      'EXECUTE probe;',
+      'DEALLOCATE PREPARE probe;',
+      'GET DIAGNOSTICS @dbakit_n = NUMBER;',
+      "XA START 'dbakit';",
+      "XA END 'dbakit';",
+      "XA ROLLBACK 'dbakit';",
+      // Compound statements outside a routine: sent whole, under DELIMITER.
+      'DELIMITER //',
+      'WHILE 0 DO SELECT 1; END WHILE//',
+      'REPEAT SELECT 1; UNTIL 1 END REPEAT//',
+      'FOR i IN 1..2 DO SELECT i; END FOR//',
+      'CASE WHEN 1 THEN SELECT 1; ELSE SELECT 2; END CASE//',
+      'DELIMITER ;',
+    ].join('\n')
+    const dir = workspace({'valid.sql': `${valid}\n`, 'invalid.sql': '(DELETE FROM events WHERE id = 1);\nFOO BAR;\n(WITH c AS (SELECT 1) SELECT * FROM c);\n'})
+    // The server's own parser is the judge: it runs every one of them.
+    const client = (input: string) => execFileSync('mariadb', ['--no-defaults', '-h127.0.0.1', `-P${new URL(mariadb.primaryUrl.replace('mysql:', 'http:')).port}`, '-udbakit', database], {input, stdio: 'pipe', env: {...process.env, MYSQL_PWD: mariadb.password}})
+    client(valid)
+    const report = json((await audit(['valid.sql', '--json', '--flavor', 'mariadb'], {cwd: dir})).stdout)
+    assert.deepEqual(report.findings.filter((f) => f.rule === 'syntax-error'), [])
+    // A parenthesised DELETE and an unknown word are refused by any server; so is a bracketed WITH by MariaDB.
+    for (const statement of ['(DELETE FROM events WHERE id = 1)', 'FOO BAR', '(WITH c AS (SELECT 1) SELECT * FROM c)']) {
+      assert.throws(() => client(statement), /ERROR 1064/, statement)
+    }
+    const refused = json((await audit(['invalid.sql', '--json'], {cwd: dir})).stdout).findings.filter((f) => f.rule === 'syntax-error')
+    assert.deepEqual(
+      refused.map((f) => `${f.line}:${f.column}`),
+      ['1:2', '2:1'],
+      'offline, only what no server accepts is an error (MySQL 8 takes a bracketed WITH)',
+    )
+  })
+
+  it('refuses to snapshot a database that does not exist, listing those that do, and writes nothing', async () => {
+    const dir = workspace({})
+    const out = join(dir, 'schema.json')
+    const missing = `nosuchdb_${process.pid}`
+    const {code, stderr} = await runCli(['audit', 'snapshot', '--url', mariadb.primaryUrl, '--database', missing, '--out', out], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}})
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, new RegExp(`database ${missing} does not exist`))
+    assert.match(stderr, new RegExp(`Hint: databases this user can see there: .*\\b${database}\\b`))
+    assert.doesNotMatch(stderr, /information_schema|performance_schema/)
+    assert.ok(!existsSync(out), 'no snapshot file is written')
+  })
+
+  it('says where the database goes when the URL has none: audit has no --database', async () => {
+    const dir = workspace({'change.sql': 'ALTER TABLE events ADD COLUMN note INT;\n'})
+    const {code, stderr} = await audit([join(dir, 'change.sql'), '--url', mariadb.primaryUrl], {env: {DBAKIT_PASSWORD: mariadb.password}})
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, /Hint: .*URL's path, as in mysql:\/\/user@host:3306\/DB/)
+    assert.doesNotMatch(stderr, /--database/)
   })
 
   it('asks the server about statements the parser rejects: real syntax errors are reported, parser gaps are not', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {closestMatch, formatCount, lineReader, redactSecrets} from '../../src/lib/core/text.ts'
+import {closestMatch, CUT_MARK, formatCount, lineReader, redactSecrets, SOURCE_WINDOW, sourceWindow} from '../../src/lib/core/text.ts'
 import {connectionFailure} from '../../src/lib/connect/failure.ts'
 import {parseConnectionUrl} from '../../src/lib/connect/url.ts'
 import type {ConnectionTarget} from '../../src/lib/connect/target.ts'
@@ -48,5 +48,32 @@ describe('suggestions and redaction', () => {
     assert.equal(error.exitCode, 3)
     assert.match(error.message, /dba@db1:3306: authentication failed/)
     assert.doesNotMatch(JSON.stringify({message: error.message, hint: error.hint, data: error.data}), /Sup3r/)
+  })
+})
+
+describe('source windows', () => {
+  it('keeps a short line whole and cuts a long one around the column, marking each cut', () => {
+    assert.deepEqual(sourceWindow('SELECT 1', 8), {text: 'SELECT 1', column: 8})
+    const line = `${'a'.repeat(10_000)}TARGET${'b'.repeat(10_000)}`
+    const {text, column} = sourceWindow(line, 10_001)
+    assert.ok(text.startsWith(CUT_MARK) && text.endsWith(CUT_MARK))
+    assert.equal(text.length, SOURCE_WINDOW + 2)
+    assert.ok(text.slice(column - 1).startsWith('TARGET'))
+  })
+
+  it('cuts only where the line goes on, and keeps a column at either end in the window', () => {
+    const line = 'x'.repeat(1000)
+    assert.deepEqual(sourceWindow(`START${line}`, 1), {text: `START${line.slice(0, SOURCE_WINDOW - 5)}${CUT_MARK}`, column: 1})
+    const end = sourceWindow(`${line}END`, 1001)
+    assert.ok(end.text.startsWith(CUT_MARK) && end.text.endsWith('END'))
+    assert.equal(end.text.slice(end.column - 1), 'END')
+  })
+
+  it('never splits a surrogate pair at a cut', () => {
+    const line = '😀'.repeat(1000)
+    for (const column of [1, 2, 500, 501, 1999, 2000]) {
+      const {text} = sourceWindow(line, column)
+      assert.ok(!/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text), `column ${column}`)
+    }
   })
 })

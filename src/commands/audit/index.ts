@@ -22,7 +22,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
   static override args = {files: Args.string({description: 'SQL files, directories (*.sql inside), globs, or - for stdin', ignoreStdin: true})}
   static override strict = false
   static override flags = {
-    format: Flags.option({options: FORMATS, summary: 'Output format.', default: 'text', env: 'DBAKIT_FORMAT'})(),
+    format: Flags.option({options: FORMATS, summary: 'Output format (--json is the same as --format json, and refuses any other).', default: 'text', env: 'DBAKIT_FORMAT'})(),
     'fail-on': Flags.option({options: ['error', 'warning', 'notice', 'never'] as const, summary: 'Exit 1 when a finding is at or above this level (default error, or failOn in .dbakit.yaml).', env: 'DBAKIT_FAIL_ON'})(),
     flavor: Flags.option({options: ['mysql', 'mariadb'] as const, summary: 'Target server flavor when no server is given.', env: 'DBAKIT_FLAVOR'})(),
     'server-version': Flags.string({summary: 'Target server version when no server is given, e.g. 8.0.36 or 10.11.', env: 'DBAKIT_SERVER_VERSION'}),
@@ -35,8 +35,12 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
   }
 
   async run(): Promise<void> {
-    const {argv, flags} = await this.parse(Audit)
+    const {argv, flags, metadata} = await this.parse(Audit)
     const inputs = argv as string[]
+    if (this.jsonEnabled() && flags.format !== 'json' && !metadata.flags.format?.setFromDefault) {
+      const given = this.argv.some((word) => word === '--format' || word.startsWith('--format=')) ? `--format ${flags.format}` : `DBAKIT_FORMAT=${flags.format}`
+      throw usageError('FORMAT_CONFLICT', `--json and ${given} ask for two different reports`, {hint: `drop --json to get ${flags.format}, or use --format json (the same as --json)`})
+    }
     if (inputs.length === 0) {
       throw usageError('AUDIT_NO_INPUT', 'no SQL to audit', {hint: 'give files, directories or globs, or - to read stdin (e.g. `dbakit audit migrations/`)'})
     }

@@ -28,6 +28,7 @@ export default class AuditSnapshot extends BaseCommand {
     const {takeSnapshot} = await import('../../lib/audit/snapshot.ts')
     const target = await resolveTarget(await this.targetRequest(flags))
     this.logger.protect(target.password)
+    if (!flags.database && !target.url.database) throw usageError('SNAPSHOT_NO_DATABASE', 'no database to read the schema of', {hint: 'pass --database DB, or name it in the URL\'s path, as in mysql://user@host:3306/DB'})
     const snapshot = await takeSnapshot(target, flags.database)
     // With --out - the snapshot is the data: under --json it is the one JSON document printed.
     if (flags.out === '-') {

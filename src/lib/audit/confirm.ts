@@ -1,6 +1,6 @@
 import type {ConnectionTarget} from '../connect/target.ts'
 import {lineReader} from '../core/text.ts'
-import {ENGINE_RULES, fingerprint, normalise} from './engine.ts'
+import {ENGINE_RULES, fingerprint, normalise, shownSource} from './engine.ts'
 import type {RejectedStatement} from './run.ts'
 import type {Finding} from './types.ts'
 
@@ -40,7 +40,7 @@ export async function confirmSyntaxErrors(server: ConnectionTarget, rejected: Re
           column,
           message: `the server rejects this statement: syntax error${near ? ` near '${near.slice(0, 60)}'` : ''}`,
           hint: ENGINE_RULES[0]!.fix,
-          source,
+          ...shownSource(source, column),
           fingerprint: fingerprint(ENGINE_RULES[0]!.id, file, normalise(chunk.text)),
         })
       }

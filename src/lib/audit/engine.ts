@@ -1,17 +1,27 @@
 import {createHash} from 'node:crypto'
-import {lineReader} from '../core/text.ts'
+import {lineReader, sourceWindow} from '../core/text.ts'
 import {isWord, significant, tokenize, type Token} from '../sql/lexer.ts'
 import {splitSql, type SqlChunk} from '../sql/split.ts'
 import {findWords, matchingParen, statementKind} from '../sql/tokens.ts'
 import {byPosition, type AuditStatement, type AuditTarget, type FileState, type Finding, type Level, type Rule, type RuleContext, type RuleHit, type SchemaView, type Thresholds} from './types.ts'
 
-/** Statement keywords MySQL/MariaDB accept first; text starting with anything else is a syntax error. */
+/**
+ * Statement keywords MySQL/MariaDB accept first; text starting with anything else is a syntax error.
+ * CASE, FOR, LOOP, REPEAT and WHILE start MariaDB's compound statements outside a routine (sent
+ * whole under DELIMITER); a label does not, there.
+ */
 const STATEMENT_STARTS = new Set(
-  ('ALTER ANALYZE BEGIN BINLOG CACHE CALL CHANGE CHECK CHECKSUM COMMIT CREATE DEALLOCATE DECLARE DELETE DESC DESCRIBE DO DROP EXECUTE EXPLAIN ' +
-    'FLUSH GET GRANT HANDLER HELP IF INSERT INSTALL KILL LOAD LOCK OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPLACE RESET RESIGNAL REVOKE ' +
-    'ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UPDATE USE VALUES WITH XA BACKUP')
+  ('ALTER ANALYZE BEGIN BINLOG CACHE CALL CASE CHANGE CHECK CHECKSUM COMMIT CREATE DEALLOCATE DECLARE DELETE DESC DESCRIBE DO DROP EXECUTE EXPLAIN ' +
+    'FLUSH FOR GET GRANT HANDLER HELP IF INSERT INSTALL KILL LOAD LOCK LOOP OPTIMIZE PREPARE PURGE RELEASE RENAME REPAIR REPEAT REPLACE RESET RESIGNAL REVOKE ' +
+    'ROLLBACK SAVEPOINT SELECT SET SHOW SHUTDOWN SIGNAL START STOP TABLE TRUNCATE UNINSTALL UNLOCK UPDATE USE VALUES WHILE WITH XA BACKUP')
     .split(' '),
 )
+
+/**
+ * What a parenthesised query may start with, after any number of `(`: `(SELECT ...) UNION (...)
+ * LIMIT 20`. MariaDB takes SELECT and VALUES there; MySQL 8 also WITH and TABLE.
+ */
+const QUERY_STARTS = new Set(['SELECT', 'VALUES', 'WITH', 'TABLE'])
 
 /** Findings the engine itself reports; listed in the catalog like any rule. */
 export const ENGINE_RULES: Rule[] = [
@@ -72,10 +82,20 @@ export interface FileAudit {
   statements: number
 }
 
-/** True when the text begins with a word MySQL/MariaDB accept at the start of a statement. */
+/** True when the text begins the way a MySQL/MariaDB statement can. */
 export function startsLikeStatement(tokens: Token[]): boolean {
-  const first = tokens[0]
-  return first !== undefined && first.type === 'word' && STATEMENT_STARTS.has(first.value)
+  return wrongStart(tokens) === undefined
+}
+
+/** The token that shows the text cannot be a statement, with why; undefined when it can be. */
+function wrongStart(tokens: Token[]): {at: Token; message: string} | undefined {
+  let at = 0
+  while (tokens[at]?.text === '(') at++
+  const first = tokens[at]
+  if (at === 0) return first === undefined || (first.type === 'word' && STATEMENT_STARTS.has(first.value)) ? undefined : {at: first, message: `"${sourceWindow(first.text, 1, 40).text}" does not start a statement`}
+  if (first?.type === 'word' && QUERY_STARTS.has(first.value)) return undefined
+  const found = first ?? tokens[at - 1]!
+  return {at: found, message: `"(${first ? sourceWindow(first.text, 1, 40).text : ''}" does not start a statement: only a query (SELECT, VALUES, WITH, TABLE) can be in parentheses`}
 }
 
 const SUPPRESSION = /dbakit-ignore\s+([A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)\s*(?::\s*(.*?))?\s*(?:\*\/)?\s*$/
@@ -117,17 +137,17 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const {statement} = facts
     const at = hit.at ?? statement.tokens[0]
     const line = at?.line ?? statement.line
-    const secrets = facts.secrets.filter((token) => token.line === line)
+    const column = at?.column ?? statement.column
     facts.normalised ??= normalise(statement.text)
     return {
       rule: rule.id,
       level: levelOverride ?? hit.level ?? rule.level,
       file,
       line,
-      column: at?.column ?? statement.column,
+      column,
       message: hit.message,
       hint: hit.hint ?? rule.fix,
-      source: secrets.reduce((text, token) => text.split(token.text).join("'***'"), sourceLine(line)),
+      ...shownSource(sourceLine(line), column, facts.secrets.filter((token) => token.line === line)),
       fingerprint: fingerprint(rule.id, file, facts.normalised),
     } satisfies Finding
   }
@@ -152,9 +172,10 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const out: Finding[] = []
     const first = statement.tokens[0]
     const facts: StatementFacts = {statement, secrets: []}
-    if (first && !statement.routine && !startsLikeStatement(statement.tokens)) {
+    const wrong = first && !statement.routine ? wrongStart(statement.tokens) : undefined
+    if (wrong) {
       const level = options.levels['syntax-error']
-      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, {message: `"${first.text}" does not start a statement`, at: first}, level))
+      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, wrong, level))
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
@@ -209,6 +230,18 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   return {findings, statements}
 }
 
+/**
+ * A finding's source line with the statement's secrets masked, cut to a window around its column:
+ * a dump's one-line INSERT would otherwise be megabytes in every finding on it.
+ */
+export function shownSource(line: string, column: number, secrets: Token[] = []): Pick<Finding, 'source' | 'sourceColumn'> {
+  const mask = (text: string) => secrets.reduce((masked, token) => masked.split(token.text).join("'***'"), text)
+  // Masking changes lengths: the finding's character moves by what was masked before it.
+  const maskedColumn = secrets.length === 0 ? column : mask(line.slice(0, Math.max(0, column - 1))).length + 1
+  const {text, column: sourceColumn} = sourceWindow(mask(line), maskedColumn)
+  return {source: text, sourceColumn}
+}
+
 interface Suppression {
   rules: string[]
   reason?: string
@@ -250,7 +283,7 @@ function invalidSuppressions(suppressions: Suppression[], file: string, sourceLi
       column: s.token.column,
       message: !s.reason ? `dbakit-ignore ${s.rules.join(', ')} gives no reason, so it suppresses nothing` : `dbakit-ignore names unknown rule ${s.unknown.join(', ')}`,
       hint: 'write `-- dbakit-ignore RULE-ID: reason`; `dbakit audit rules` lists the ids',
-      source: sourceLine(s.line),
+      ...shownSource(sourceLine(s.line), s.token.column),
       fingerprint: fingerprint('suppression-invalid', file, normalise(s.token.text)),
     }))
 }

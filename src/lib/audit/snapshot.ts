@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {usageError} from '../core/errors.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
+import type {MysqlSession} from '../connect/drivers/mysql.ts'
 import type {SqlFlavor} from '../sql/parser.ts'
 import type {SchemaView, TableInfo} from '../sql/schema.ts'
 
@@ -29,7 +30,9 @@ export async function takeSnapshot(target: ConnectionTarget, database?: string):
     if (identity.flavor !== 'mysql' && identity.flavor !== 'mariadb') throw usageError('SNAPSHOT_ENGINE', 'schema snapshots are for MySQL and MariaDB', {hint: 'point --profile/--url at a MySQL or MariaDB server'})
     await session.query(identity.flavor === 'mariadb' ? `SET SESSION max_statement_time = ${PROBE_TIMEOUT_SECONDS}` : `SET SESSION max_execution_time = ${PROBE_TIMEOUT_SECONDS * 1000}`)
     const schema = database ?? target.url.database
-    if (!schema) throw usageError('SNAPSHOT_NO_DATABASE', 'no database to read the schema of', {hint: 'put it in the URL (mysql://user@host:3306/DB) or pass --database'})
+    // `audit snapshot` has --database and checks for it first; `audit` has only the URL's path.
+    if (!schema) throw usageError('SNAPSHOT_NO_DATABASE', 'no database to read the schema of', {hint: 'name it in the URL\'s path, as in mysql://user@host:3306/DB (or in the profile\'s URL)'})
+    await assertDatabaseExists(session, schema, target.label)
     // TABLE_ROWS and DATA_LENGTH are the server's estimates: no COUNT(*) on a big table, ever.
     const tables = await session.query<{name: string; engine: string | null; rows: string | null; data: string | null; indexBytes: string | null}>(
       `SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS \`rows\`, DATA_LENGTH AS data, INDEX_LENGTH AS indexBytes
@@ -74,6 +77,25 @@ export async function takeSnapshot(target: ConnectionTarget, database?: string):
   } finally {
     await session.close()
   }
+}
+
+/** Databases every server has; never the one a person meant to snapshot. */
+const SYSTEM_SCHEMAS = ['information_schema', 'mysql', 'performance_schema', 'sys']
+const LISTED_DATABASES = 20
+
+/**
+ * A database that does not exist has no tables either: without this check its snapshot would be
+ * an empty, valid-looking file, and every schema-aware rule would silently pass.
+ */
+async function assertDatabaseExists(session: MysqlSession, schema: string, label: string): Promise<void> {
+  const found = await session.query<{name: string}>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [schema])
+  if (found.length > 0) return
+  const existing = (await session.query<{name: string}>(`SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(', ')}) ORDER BY SCHEMA_NAME`, SYSTEM_SCHEMAS)).map((row) => row.name)
+  const shown = existing.slice(0, LISTED_DATABASES).join(', ') + (existing.length > LISTED_DATABASES ? `, and ${existing.length - LISTED_DATABASES} more` : '')
+  throw usageError('SNAPSHOT_NO_SUCH_DATABASE', `database ${schema} does not exist on ${label}`, {
+    hint: existing.length > 0 ? `databases this user can see there: ${shown}` : 'this user can see no databases there besides the system ones; check the name and the user\'s grants',
+    data: {database: schema, existing},
+  })
 }
 
 export async function loadSnapshot(path: string): Promise<SchemaSnapshot> {

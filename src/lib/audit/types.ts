@@ -132,8 +132,13 @@ export interface Finding {
   column: number
   message: string
   hint: string
-  /** The source line the finding points at, for text output. */
+  /**
+   * The source line the finding points at, secrets masked; a long line is cut to a window around
+   * the column (see sourceWindow in core/text.ts), marked with … where it was cut.
+   */
   source?: string
+  /** 1-based column of the finding within `source` (equal to `column` unless the line was cut). */
+  sourceColumn?: number
   /** Set when an inline `-- dbakit-ignore RULE: reason` covers the finding (it does not count). */
   suppressed?: {reason: string}
   /** Stable across unrelated edits: rule + file + normalised statement; used by baselines. */

@@ -60,3 +60,27 @@ export function lineReader(text: string): (line: number) => string {
     return text.slice(start, text[end - 1] === '\r' && end > start ? end - 1 : end)
   }
 }
+
+/** How much of a source line is shown around a position: a dump's one-line INSERT can be megabytes. */
+export const SOURCE_WINDOW = 200
+
+/** Marks where a shown line was cut: one UTF-16 code unit, so columns in the window stay simple. */
+export const CUT_MARK = '…'
+
+/**
+ * At most `width` code units of `line` around the 1-based `column`, with CUT_MARK on each side where
+ * the line goes on, and the column of the same character in the result. A surrogate pair is never
+ * split, so the window is valid text.
+ */
+export function sourceWindow(line: string, column: number, width = SOURCE_WINDOW): {text: string; column: number} {
+  if (line.length <= width) return {text: line, column}
+  const at = Math.min(Math.max(column - 1, 0), line.length)
+  let start = Math.max(0, Math.min(at - Math.floor(width / 2), line.length - width))
+  let end = Math.min(line.length, start + width)
+  if (start > 0 && isLowSurrogate(line.charCodeAt(start))) start++
+  if (end < line.length && isLowSurrogate(line.charCodeAt(end))) end--
+  const before = start > 0 ? CUT_MARK : ''
+  return {text: `${before}${line.slice(start, end)}${end < line.length ? CUT_MARK : ''}`, column: at - start + before.length + 1}
+}
+
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff

@@ -1,4 +1,5 @@
 import {createStyler, type StyleName, type Styler} from '../../core/style.ts'
+import {sourceWindow} from '../../core/text.ts'
 import type {Finding, Level} from '../types.ts'
 import {describeEmptyInput, describeSummary, fileGroups} from './findings.ts'
 import type {ReportWriter} from './index.ts'
@@ -58,13 +59,23 @@ function renderFinding(finding: Finding, locationWidth: number, style: Styler, s
   }
 
   const lines = [`${style('dim', head)}${style(LEVEL_STYLE[finding.level], level)}  ${message}  ${style('dim', rule)}`]
-  const source = (finding.source ?? sourceLines?.(finding.file, finding.line))?.replace(/\r?\n$/, '')
-  if (source !== undefined) {
-    lines.push(`${DETAIL_INDENT}${source}`)
-    lines.push(`${DETAIL_INDENT}${caretPadding(source, finding.column)}${style(LEVEL_STYLE[finding.level], '^')}`)
+  const shown = shownSource(finding, sourceLines)
+  if (shown !== undefined) {
+    lines.push(`${DETAIL_INDENT}${shown.text}`)
+    lines.push(`${DETAIL_INDENT}${caretPadding(shown.text, shown.column)}${style(LEVEL_STYLE[finding.level], '^')}`)
   }
   if (finding.hint) lines.push(`${DETAIL_INDENT}${style('dim', 'hint:')} ${finding.hint}`)
   return lines
+}
+
+/** The finding's source, or a window of the line from sourceLines, and the caret's column in it. */
+function shownSource(finding: Finding, sourceLines: SourceLines | undefined): {text: string; column: number} | undefined {
+  if (finding.source !== undefined) {
+    const text = finding.source.replace(/\r?\n$/, '')
+    return finding.sourceColumn === undefined ? sourceWindow(text, finding.column) : {text, column: finding.sourceColumn}
+  }
+  const line = sourceLines?.(finding.file, finding.line)?.replace(/\r?\n$/, '')
+  return line === undefined ? undefined : sourceWindow(line, finding.column)
 }
 
 /**
