@@ -117,6 +117,11 @@ export abstract class BaseCommand extends Command {
 
   /** Builds the connection request from --profile/--url and the password options. */
   protected async targetRequest(flags: {profile?: string; url?: string; 'password-stdin'?: boolean; 'connect-timeout'?: number}): Promise<TargetRequest> {
+    // A wrong URL is the first thing to say: reading stdin first would complain about that instead.
+    if (flags.url !== undefined) {
+      const {assertNoPasswordInUrl, parseConnectionUrl} = await import('./lib/connect/url.ts')
+      assertNoPasswordInUrl(parseConnectionUrl(flags.url))
+    }
     const password = flags['password-stdin'] ? await readSecretFromStdin() : undefined
     this.logger.protect(password)
     return {

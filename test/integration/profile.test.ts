@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, it} from 'node:test'
-import {freshHome, runCli} from '../helpers/cli.ts'
+import {freshHome, projectRoot, runCli} from '../helpers/cli.ts'
 import {forgetKeychainEntries, keychainAccountOf, keychainEntriesOf, keytar} from '../helpers/keychain.ts'
 import {keyringBus, mariadb, redis} from '../helpers/services.ts'
 
@@ -170,6 +170,16 @@ describe('profiles against the real servers', () => {
     assert.equal(code, 2)
     assert.match(stderr, /--password-stdin/)
     assert.ok(!stderr.includes('topsecret'))
+  })
+
+  it('refuses a password in --url for profile test and audit before reading --password-stdin', async () => {
+    for (const command of [['profile', 'test'], ['audit', join(projectRoot, 'examples', 'migrations')], ['audit', 'snapshot', '--out', join(freshHome(), 'schema.json')]]) {
+      const {code, stderr} = await runCli([...command, '--url', 'mysql://dbakit:topsecret@127.0.0.1:3306', '--password-stdin'], {env: {DBAKIT_HOME: freshHome()}})
+      assert.equal(code, 2, stderr)
+      assert.match(stderr, /--url contains a password/, command.join(' '))
+      assert.doesNotMatch(stderr, /stdin was empty/)
+      assert.ok(!stderr.includes('topsecret'))
+    }
   })
 
   it('refuses a password in --url for profile add before asking where the password comes from', async () => {
