@@ -481,6 +481,20 @@ describe('dbakit audit against MariaDB', () => {
     assert.equal(live.code, 1)
   })
 
+  it('masks a password in a statement the server rejects, in the source line and in the server\'s quote of it', async () => {
+    const secret = `Hunter2-${process.pid}-ReallyLongSecretValueThatTheServerMayCut`
+    // The error is just before the password, so the server's "near '...'" starts with it.
+    const dir = workspace({'user.sql': `CREATE USER 'app'@'%' IDENTIFIED BY BY '${secret}';\nGRANT SELECT ON *.* TO 'app'@'%' IDENTIFIED BY '${secret}' WITH WITH;\n`})
+    for (const format of [['--json'], ['--format', 'text']]) {
+      const live = await audit([join(dir, 'user.sql'), '--url', url(), ...format], {env: {DBAKIT_PASSWORD: mariadb.password}})
+      assert.equal(live.code, 1, live.stderr)
+      assert.match(live.stdout, /the server rejects this statement: syntax error near/)
+      for (const part of [secret, secret.slice(0, 12), secret.slice(-12)]) {
+        assert.ok(!live.stdout.includes(part) && !live.stderr.includes(part), `${part} shown:\n${live.stdout}`)
+      }
+    }
+  })
+
   it('exits 3 when the server does not answer, or audits offline with --offline-fallback', async () => {
     const dir = workspace({'bad.sql': 'DELETE FROM t;\n'})
     const refused = await audit([join(dir, 'bad.sql'), '--url', 'mysql://dbakit@127.0.0.1:1/x'])

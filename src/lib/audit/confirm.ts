@@ -1,6 +1,8 @@
 import type {ConnectionTarget} from '../connect/target.ts'
 import {lineReader} from '../core/text.ts'
-import {ENGINE_RULES, fingerprint, normalise, shownSource} from './engine.ts'
+import {significant, tokenize} from '../sql/lexer.ts'
+import {ENGINE_RULES, fingerprint, maskSecrets, normalise, shownSource} from './engine.ts'
+import {secretLiterals} from './rules/security.ts'
 import type {RejectedStatement} from './run.ts'
 import type {Finding} from './types.ts'
 
@@ -32,15 +34,19 @@ export async function confirmSyntaxErrors(server: ConnectionTarget, rejected: Re
         const source = lines.get(file)?.(line) ?? ''
         const near = where?.[1]?.split('\n')[0] ?? ''
         const column = near && source.includes(near) ? source.indexOf(near) + 1 : line === chunk.line ? chunk.column : 1
+        // The server quotes the statement back: a password in it must be masked there too, also
+        // where the server's quote stops inside it.
+        const secrets = secretLiterals(significant(tokenize(chunk.text)))
+        const shownNear = secrets.reduce((text, secret) => maskCutSecret(text, secret.text), maskSecrets(near, secrets)).slice(0, 60)
         findings.push({
           rule: ENGINE_RULES[0]!.id,
           level: 'error',
           file,
           line,
           column,
-          message: `the server rejects this statement: syntax error${near ? ` near '${near.slice(0, 60)}'` : ''}`,
+          message: `the server rejects this statement: syntax error${shownNear ? ` near '${shownNear}'` : ''}`,
           hint: ENGINE_RULES[0]!.fix,
-          ...shownSource(source, column),
+          ...shownSource(source, column, secrets),
           fingerprint: fingerprint(ENGINE_RULES[0]!.id, file, normalise(chunk.text)),
         })
       }
@@ -49,4 +55,12 @@ export async function confirmSyntaxErrors(server: ConnectionTarget, rejected: Re
     await session.close()
   }
   return findings
+}
+
+/** Masks the start of a secret that `text` ends with, as a server's truncated quote may. */
+function maskCutSecret(text: string, secret: string): string {
+  for (let length = secret.length - 1; length >= 2; length--) {
+    if (text.endsWith(secret.slice(0, length))) return `${text.slice(0, text.length - length)}'***`
+  }
+  return text
 }

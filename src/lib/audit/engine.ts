@@ -230,12 +230,17 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   return {findings, statements}
 }
 
+/** Text with each secret literal replaced by '***'. */
+export function maskSecrets(text: string, secrets: Token[]): string {
+  return secrets.reduce((masked, token) => masked.split(token.text).join("'***'"), text)
+}
+
 /**
  * A finding's source line with the statement's secrets masked, cut to a window around its column:
  * a dump's one-line INSERT would otherwise be megabytes in every finding on it.
  */
 export function shownSource(line: string, column: number, secrets: Token[] = []): Pick<Finding, 'source' | 'sourceColumn'> {
-  const mask = (text: string) => secrets.reduce((masked, token) => masked.split(token.text).join("'***'"), text)
+  const mask = (text: string) => maskSecrets(text, secrets)
   // Masking changes lengths: the finding's character moves by what was masked before it.
   const maskedColumn = secrets.length === 0 ? column : mask(line.slice(0, Math.max(0, column - 1))).length + 1
   const {text, column: sourceColumn} = sourceWindow(mask(line), maskedColumn)

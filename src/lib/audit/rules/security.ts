@@ -192,6 +192,23 @@ const grantOption: Rule = {
 const isPasswordHash = (token: Token) => /^\*[0-9a-f]{40}$/i.test(token.value)
 
 /** Passwords written in clear text: the literal, the keyword that introduces it, and the account. */
+/** How far after a password keyword a string is taken for the password when masking. */
+const MASK_REACH = 4
+
+/**
+ * The literals every report masks: the clear-text passwords, and any string just after a password
+ * keyword. A statement with a mistake in it defeats the exact reading, and it is the one shown in
+ * full (with the server's quote of it), so masking errs on the side of hiding.
+ */
+export function secretLiterals(tokens: Token[]): Token[] {
+  const secrets = new Set(plaintextPasswords(tokens).map((found) => found.literal))
+  tokens.forEach((token, index) => {
+    if (!isWord(token, 'IDENTIFIED', 'PASSWORD', 'MASTER_PASSWORD', 'SOURCE_PASSWORD')) return
+    for (const next of tokens.slice(index + 1, index + 1 + MASK_REACH)) if (next.type === 'string') secrets.add(next)
+  })
+  return [...secrets]
+}
+
 function plaintextPasswords(tokens: Token[]): Array<{keyword: Token; literal: Token; account?: Account}> {
   const kind = statementKind(tokens)
   const found: Array<{keyword: Token; literal: Token; account?: Account}> = []
@@ -232,7 +249,7 @@ const plaintextPassword: Rule = {
   family: 'security',
   level: 'error',
   kinds: ['CREATE', 'ALTER', 'GRANT', 'SET', 'CHANGE'],
-  secrets: (context) => plaintextPasswords(context.statement.tokens).map((found) => found.literal),
+  secrets: (context) => secretLiterals(context.statement.tokens),
   summary: 'Password written in clear text in the SQL file',
   rationale:
     'A password literal in a migration ends up in version control, code review, CI logs and every copy of the file, where it cannot be rotated away. Accounts should be created with a hash, a random password or an authentication plugin, and secrets supplied at deploy time.',
