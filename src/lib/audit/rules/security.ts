@@ -191,7 +191,6 @@ const grantOption: Rule = {
 /** A MySQL 4.1+ password hash ('*' and 40 hex digits) is not the password itself. */
 const isPasswordHash = (token: Token) => /^\*[0-9a-f]{40}$/i.test(token.value)
 
-/** Passwords written in clear text: the literal, the keyword that introduces it, and the account. */
 /** How far after a password keyword a string is taken for the password when masking. */
 const MASK_REACH = 4
 
@@ -209,6 +208,7 @@ export function secretLiterals(tokens: Token[]): Token[] {
   return [...secrets]
 }
 
+/** Passwords written in clear text: the literal, the keyword that introduces it, and the account. */
 function plaintextPasswords(tokens: Token[]): Array<{keyword: Token; literal: Token; account?: Account}> {
   const kind = statementKind(tokens)
   const found: Array<{keyword: Token; literal: Token; account?: Account}> = []
