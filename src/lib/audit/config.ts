@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {ConfigFile} from '../core/config.ts'
 import {closestMatch} from '../core/text.ts'
@@ -29,6 +29,30 @@ export function findProjectConfig(start: string): string | undefined {
     if (parent === directory) return undefined
     directory = parent
   }
+}
+
+/**
+ * Where the search for .dbakit.yaml starts for one input: in the directory itself when the input
+ * is a directory (`dbakit audit migrations` uses migrations/.dbakit.yaml), otherwise in the
+ * directory that holds the file or the fixed part of the glob.
+ */
+export function configSearchStart(input: string, cwd: string): string {
+  const absolute = resolve(cwd, input)
+  return statSync(absolute, {throwIfNoEntry: false})?.isDirectory() ? absolute : dirname(absolute)
+}
+
+/**
+ * One audit has one configuration: the .dbakit.yaml nearest the first path given (the working
+ * directory for stdin alone). Others that the later paths would have found are returned so the
+ * caller can say they were not used, rather than let a user believe their rules applied.
+ */
+export function findAuditConfig(inputs: readonly string[], cwd: string): {path?: string; unused: Array<{input: string; config: string}>} {
+  const paths = inputs.filter((input) => input !== '-')
+  const nearest = paths.map((input) => ({input, config: findProjectConfig(configSearchStart(input, cwd))}))
+  const path = paths.length === 0 ? findProjectConfig(cwd) : nearest[0]!.config
+  const unused = new Map<string, string>()
+  for (const {input, config} of nearest) if (config && config !== path && !unused.has(config)) unused.set(config, input)
+  return {...(path ? {path} : {}), unused: [...unused].map(([config, input]) => ({input, config}))}
 }
 
 /** Reads and checks a .dbakit.yaml; every mistake is a usage error at its line, naming the key. */

@@ -6,7 +6,7 @@ import {DbakitError, ExitCode, usageError, type ExitCodeValue} from '../core/err
 import {writeFileAtomic} from '../core/files.ts'
 import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
-import {findProjectConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
+import {findAuditConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
 import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
 import {collectSources, type SqlSource} from './inputs.ts'
 import {ALL_RULES} from './rules/index.ts'
@@ -80,9 +80,11 @@ export async function runAudit(request: AuditRequest, sink: FindingSink): Promis
 
 async function planAudit(request: AuditRequest): Promise<AuditPlan> {
   const rules = catalog()
-  const firstPath = request.inputs.find((input) => input !== '-')
-  const configPath = findProjectConfig(firstPath ? dirname(resolve(request.cwd, firstPath)) : request.cwd)
-  const config = await loadProjectConfig(configPath, new Set(rules.map((rule) => rule.id)))
+  const found = findAuditConfig(request.inputs, request.cwd)
+  const config = await loadProjectConfig(found.path, new Set(rules.map((rule) => rule.id)))
+  for (const {input, config: other} of found.unused) {
+    request.onWarning?.(`${other} (nearest to ${input}) is not used: one audit takes one .dbakit.yaml, ${found.path ?? 'none'} (nearest to the first path); audit the trees separately to apply each one`)
+  }
 
   let snapshot: SchemaSnapshot | undefined
   let source: AuditReport['target']['source'] = 'default'
