@@ -41,3 +41,71 @@ describe('dbakit audit: which .dbakit.yaml applies', () => {
     assert.match(stderr, /b.\.dbakit\.yaml \(nearest to b\) is not used/)
   })
 })
+
+describe('dbakit audit: baseline and schema files that cannot be used are input errors', () => {
+  const snapshot = (tables: unknown[]) => JSON.stringify({format: 'dbakit-schema-snapshot', version: 1, takenAt: '2024-01-01T00:00:00Z', server: {flavor: 'mysql', version: '8.0.36'}, database: 'shop', tables})
+  const table = {name: 'orders', columns: [{name: 'id', type: 'bigint', nullable: false}], indexes: [{name: 'PRIMARY', columns: ['id'], unique: true}], stats: {rows: 10, dataBytes: 1, indexBytes: 1}}
+
+  it('exits 2 on a missing baseline, saying how to record one', async () => {
+    const dir = workspace({'m/a.sql': 'UPDATE t SET a = 1;\n'})
+    const {code, stdout, stderr} = await audit(['m', '--baseline', '.dbakit-baseline.json'], {cwd: dir})
+    assert.equal(code, 2, stderr)
+    assert.equal(stdout, '')
+    assert.match(stderr, /baseline \.dbakit-baseline\.json does not exist/)
+    assert.match(stderr, /`dbakit audit m --write-baseline \.dbakit-baseline\.json`/)
+  })
+
+  it('exits 2 naming a baseline that is a directory, not JSON, or not a baseline', async () => {
+    const dir = workspace({'a.sql': 'SELECT 1;\n', 'not-json.json': '{oops', 'other.json': '{"format":"dbakit-audit-baseline","fingerprints":[1]}'})
+    mkdirSync(join(dir, 'baseline-dir'))
+    for (const [file, message] of [['baseline-dir', /baseline-dir: it is a directory/], ['not-json.json', /not-json\.json is not JSON/], ['other.json', /other\.json: fingerprints\[0\]: must be a string/]] as const) {
+      const {code, stderr} = await audit(['a.sql', '--baseline', file], {cwd: dir})
+      assert.equal(code, 2, `${file}: ${stderr}`)
+      assert.match(stderr, message)
+    }
+  })
+
+  it('exits 2 on a --write-baseline that names a directory, before auditing', async () => {
+    const dir = workspace({'a.sql': 'UPDATE t SET a = 1;\n'})
+    mkdirSync(join(dir, 'out'))
+    const {code, stdout, stderr} = await audit(['a.sql', '--write-baseline', 'out'], {cwd: dir})
+    assert.equal(code, 2, stderr)
+    assert.equal(stdout, '')
+    assert.match(stderr, /cannot write baseline .*out: it is a directory/)
+  })
+
+  it('exits 2 naming a --schema that is missing, a directory, not JSON, or malformed, with the bad place', async () => {
+    const dir = workspace({
+      'a.sql': 'ALTER TABLE orders ADD COLUMN note TEXT;\n',
+      'text.json': 'not json',
+      'no-columns.json': snapshot([table, table, table, {name: 'lines', indexes: []}]),
+      'no-name.json': snapshot([{columns: [], indexes: []}]),
+      'bad-index.json': snapshot([{...table, indexes: [{name: 'k'}]}]),
+    })
+    mkdirSync(join(dir, 'snapshots'))
+    const cases = [
+      ['missing.json', /cannot read schema snapshot missing\.json: no such file/],
+      ['snapshots', /cannot read schema snapshot snapshots: it is a directory/],
+      ['text.json', /schema snapshot text\.json is not JSON/],
+      ['no-columns.json', /schema snapshot no-columns\.json: tables\[3\]\.columns: must be a list \(table lines\)/],
+      ['no-name.json', /no-name\.json: tables\[0\]\.name: must be the table name/],
+      ['bad-index.json', /bad-index\.json: tables\[0\]\.indexes\[0\]\.columns: must list/],
+    ] as const
+    for (const [file, message] of cases) {
+      const {code, stdout, stderr} = await audit(['a.sql', '--schema', file], {cwd: dir})
+      assert.equal(code, 2, `${file}: ${stderr}`)
+      assert.equal(stdout, '')
+      assert.match(stderr, message)
+    }
+    writeFileSync(join(dir, 'good.json'), snapshot([table]))
+    const good = await audit(['a.sql', '--schema', 'good.json', '--json'], {cwd: dir})
+    assert.ok(good.code === 0 || good.code === 1, good.stderr)
+  })
+
+  it('exits 2 on .dbakit.yaml values of the wrong shape, naming the file, line and key', async () => {
+    const dir = workspace({'a.sql': 'SELECT 1;\n', '.dbakit.yaml': 'failOn: error\nthresholds: [1]\n'})
+    const {code, stderr} = await audit(['a.sql'], {cwd: dir})
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, /\.dbakit\.yaml:2: thresholds: must be a mapping/)
+  })
+})

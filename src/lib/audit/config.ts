@@ -83,7 +83,7 @@ export async function loadProjectConfig(path: string | undefined, knownRules: Re
   }
   const thresholds = root.thresholds
   if (thresholds !== undefined) {
-    if (typeof thresholds !== 'object' || thresholds === null) throw file.invalid(['thresholds'], 'must be a mapping', fix)
+    if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) throw file.invalid(['thresholds'], 'must be a mapping', fix)
     for (const [key, value] of Object.entries(thresholds as Record<string, unknown>)) {
       if (!(key in DEFAULT_THRESHOLDS)) {
         const near = closestMatch(key, Object.keys(DEFAULT_THRESHOLDS))
@@ -99,7 +99,7 @@ export async function loadProjectConfig(path: string | undefined, knownRules: Re
   }
   if (root.target !== undefined) {
     const target = root.target as Record<string, unknown>
-    if (typeof target !== 'object' || target === null) throw file.invalid(['target'], 'must have flavor and version', fix)
+    if (typeof target !== 'object' || target === null || Array.isArray(target)) throw file.invalid(['target'], 'must have flavor and version', fix)
     for (const key of Object.keys(target)) if (key !== 'flavor' && key !== 'version') throw file.invalid(['target', key], 'unknown key', 'use flavor and version')
     if (target.flavor !== undefined && target.flavor !== 'mysql' && target.flavor !== 'mariadb') throw file.invalid(['target', 'flavor'], 'must be mysql or mariadb', fix)
     if (target.version !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(String(target.version))) throw file.invalid(['target', 'version'], 'must be a version like 8.0.36 or 10.11', fix)
