@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {describe, it} from 'node:test'
@@ -107,5 +108,52 @@ describe('dbakit audit: baseline and schema files that cannot be used are input 
     const {code, stderr} = await audit(['a.sql'], {cwd: dir})
     assert.equal(code, 2, stderr)
     assert.match(stderr, /\.dbakit\.yaml:2: thresholds: must be a mapping/)
+  })
+})
+
+describe('dbakit audit --changed-since', () => {
+  /** main: a.sql, then b.sql changed after feature branched off; feature: adds c.sql. HEAD is feature. */
+  const repository = () => {
+    const dir = workspace({'a.sql': 'SELECT 1;\n', 'b.sql': 'SELECT 2;\n'})
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', ...args], {cwd: dir, stdio: 'pipe'})
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-qm', 'one')
+    git('checkout', '-qb', 'feature')
+    git('checkout', '-q', 'main')
+    writeFileSync(join(dir, 'b.sql'), 'DELETE FROM only_on_main;\n')
+    git('commit', '-qam', 'main moves on')
+    git('checkout', '-q', 'feature')
+    writeFileSync(join(dir, 'c.sql'), 'UPDATE t SET a = 1;\n')
+    git('add', 'c.sql')
+    git('commit', '-qm', 'feature change')
+    return dir
+  }
+
+  it('audits what the branch changed since it left the target, not what changed on the target since', async () => {
+    const dir = repository()
+    writeFileSync(join(dir, 'd.sql'), 'TRUNCATE TABLE untracked_one;\n')
+    const {code, stdout, stderr} = await audit(['.', '--changed-since', 'main', '--json'], {cwd: dir})
+    assert.equal(code, 1, stderr)
+    assert.deepEqual(report(stdout).findings.map((f) => f.file).sort(), ['c.sql', 'd.sql'])
+    assert.equal(report(stdout).summary.files, 2)
+  })
+
+  it('refuses a revision that looks like an option, and writes nothing', async () => {
+    const dir = repository()
+    const target = join(dir, 'written-by-git')
+    const {code, stdout, stderr} = await audit(['.', `--changed-since=--output=${target}`], {cwd: dir})
+    assert.equal(code, 2, stderr)
+    assert.equal(stdout, '')
+    assert.match(stderr, /--changed-since --output=.*not a git revision/)
+    assert.equal(existsSync(target), false)
+  })
+
+  it('exits 2 naming a revision that does not exist', async () => {
+    const dir = repository()
+    const {code, stdout, stderr} = await audit(['.', '--changed-since', 'origin/nope'], {cwd: dir})
+    assert.equal(code, 2, stderr)
+    assert.equal(stdout, '')
+    assert.match(stderr, /--changed-since origin\/nope: no such revision/)
   })
 })

@@ -27,7 +27,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
     flavor: Flags.option({options: ['mysql', 'mariadb'] as const, summary: 'Target server flavor when no server is given.', env: 'DBAKIT_FLAVOR'})(),
     'server-version': Flags.string({summary: 'Target server version when no server is given, e.g. 8.0.36 or 10.11.', env: 'DBAKIT_SERVER_VERSION'}),
     schema: Flags.file({summary: 'Schema snapshot made by `dbakit audit snapshot`, for schema- and size-aware rules.', exclusive: ['profile', 'url']}),
-    'changed-since': Flags.string({summary: 'Audit only files changed in git since this revision (plus untracked ones).'}),
+    'changed-since': Flags.string({summary: 'Audit only the files changed since this branch left REV (compared with the merge base, as `git diff REV...`), uncommitted and untracked ones included.'}),
     baseline: Flags.file({summary: 'Ignore findings recorded in this baseline file.'}),
     'write-baseline': Flags.string({summary: 'Record the current findings in this file (they stop failing when used with --baseline).'}),
     'offline-fallback': Flags.boolean({summary: 'When the server given with --profile/--url cannot be reached, audit offline instead of exiting 3.'}),
