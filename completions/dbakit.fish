@@ -19,7 +19,7 @@ complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_fr
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a show -d 'Show one profile: URL, where its password comes from, TLS and timeouts.'
 complete -c dbakit -n '__dbakit_using profile; and not __fish_seen_subcommand_from add list remove show test' -a test -d 'Connect and report flavor, version, role (primary or replica, with lag) and round-trip latency.'
 complete -c dbakit -n '__dbakit_using audit' -l baseline -x -d 'Ignore findings recorded in this baseline file.'
-complete -c dbakit -n '__dbakit_using audit' -l changed-since -x -d 'Audit only files changed in git since this revision (plus untracked ones).'
+complete -c dbakit -n '__dbakit_using audit' -l changed-since -x -d 'Audit only the files changed since this branch left REV (compared with the merge base, as `git diff REV...`), uncommitted and untracked ones included.'
 complete -c dbakit -n '__dbakit_using audit' -l color -d 'Colour the output (default: only on a terminal; NO_COLOR and FORCE_COLOR are honoured).'
 complete -c dbakit -n '__dbakit_using audit' -l connect-timeout -x -d 'Seconds to wait for the server to answer when connecting.'
 complete -c dbakit -n '__dbakit_using audit' -l fail-on -x -a 'error warning notice never' -d 'Exit 1 when a finding is at or above this level (default error, or failOn in .dbakit.yaml).'

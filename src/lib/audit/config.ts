@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {ConfigFile} from '../core/config.ts'
 import {closestMatch} from '../core/text.ts'
@@ -31,6 +31,30 @@ export function findProjectConfig(start: string): string | undefined {
   }
 }
 
+/**
+ * Where the search for .dbakit.yaml starts for one input: in the directory itself when the input
+ * is a directory (`dbakit audit migrations` uses migrations/.dbakit.yaml), otherwise in the
+ * directory that holds the file or the fixed part of the glob.
+ */
+export function configSearchStart(input: string, cwd: string): string {
+  const absolute = resolve(cwd, input)
+  return statSync(absolute, {throwIfNoEntry: false})?.isDirectory() ? absolute : dirname(absolute)
+}
+
+/**
+ * One audit has one configuration: the .dbakit.yaml nearest the first path given (the working
+ * directory for stdin alone). Others that the later paths would have found are returned so the
+ * caller can say they were not used, rather than let a user believe their rules applied.
+ */
+export function findAuditConfig(inputs: readonly string[], cwd: string): {path?: string; unused: Array<{input: string; config: string}>} {
+  const paths = inputs.filter((input) => input !== '-')
+  const nearest = paths.map((input) => ({input, config: findProjectConfig(configSearchStart(input, cwd))}))
+  const path = paths.length === 0 ? findProjectConfig(cwd) : nearest[0]!.config
+  const unused = new Map<string, string>()
+  for (const {input, config} of nearest) if (config && config !== path && !unused.has(config)) unused.set(config, input)
+  return {...(path ? {path} : {}), unused: [...unused].map(([config, input]) => ({input, config}))}
+}
+
 /** Reads and checks a .dbakit.yaml; every mistake is a usage error at its line, naming the key. */
 export async function loadProjectConfig(path: string | undefined, knownRules: ReadonlySet<string>): Promise<AuditProjectConfig> {
   const config: AuditProjectConfig = {levels: {}, thresholds: {...DEFAULT_THRESHOLDS}, ignore: []}
@@ -59,7 +83,7 @@ export async function loadProjectConfig(path: string | undefined, knownRules: Re
   }
   const thresholds = root.thresholds
   if (thresholds !== undefined) {
-    if (typeof thresholds !== 'object' || thresholds === null) throw file.invalid(['thresholds'], 'must be a mapping', fix)
+    if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) throw file.invalid(['thresholds'], 'must be a mapping', fix)
     for (const [key, value] of Object.entries(thresholds as Record<string, unknown>)) {
       if (!(key in DEFAULT_THRESHOLDS)) {
         const near = closestMatch(key, Object.keys(DEFAULT_THRESHOLDS))
@@ -75,7 +99,7 @@ export async function loadProjectConfig(path: string | undefined, knownRules: Re
   }
   if (root.target !== undefined) {
     const target = root.target as Record<string, unknown>
-    if (typeof target !== 'object' || target === null) throw file.invalid(['target'], 'must have flavor and version', fix)
+    if (typeof target !== 'object' || target === null || Array.isArray(target)) throw file.invalid(['target'], 'must have flavor and version', fix)
     for (const key of Object.keys(target)) if (key !== 'flavor' && key !== 'version') throw file.invalid(['target', key], 'unknown key', 'use flavor and version')
     if (target.flavor !== undefined && target.flavor !== 'mysql' && target.flavor !== 'mariadb') throw file.invalid(['target', 'flavor'], 'must be mysql or mariadb', fix)
     if (target.version !== undefined && !/^\d+\.\d+(\.\d+)?$/.test(String(target.version))) throw file.invalid(['target', 'version'], 'must be a version like 8.0.36 or 10.11', fix)

@@ -81,18 +81,46 @@ async function readSqlFile(path: string, name: string): Promise<string> {
   return buffer.toString('utf8').replace(/^\uFEFF/, '')
 }
 
-/** Files changed since REV in git, plus untracked ones: what a pull request would add. */
+/**
+ * Files a pull request onto REV would add or change: those changed since the merge base of REV and
+ * HEAD (what `git diff REV...` shows, as CI tools compare), including uncommitted edits, plus
+ * untracked ones. Files changed only on REV's side are not the change under review.
+ */
 async function changedFiles(revision: string, cwd: string): Promise<Set<string>> {
   const run = promisify(execFile)
+  const git = async (args: string[], where = cwd) => (await run('git', args, {cwd: where, maxBuffer: 256 * 1024 * 1024})).stdout
+  const gitMessage = (error: unknown) => ((error as {stderr?: string}).stderr || (error as Error).message).trim().split('\n')[0]
+  // A revision that git would read as an option (--output=FILE writes a file) is never passed on.
+  if (revision === '' || revision.startsWith('-')) {
+    throw usageError('REVISION_INVALID', `--changed-since ${revision}: not a git revision`, {hint: 'name a branch, tag or commit, e.g. --changed-since origin/main'})
+  }
+  let root: string
   try {
-    const {stdout: top} = await run('git', ['rev-parse', '--show-toplevel'], {cwd})
-    const root = top.trim()
-    const {stdout: diff} = await run('git', ['diff', '--name-only', '--diff-filter=ACMR', revision, '--'], {cwd})
-    const {stdout: untracked} = await run('git', ['ls-files', '--others', '--exclude-standard', '--full-name'], {cwd: root})
-    return new Set(`${diff}\n${untracked}`.split('\n').filter(Boolean).map((file) => resolve(root, file)))
+    root = (await git(['rev-parse', '--show-toplevel'])).trim()
   } catch (error) {
-    throw usageError('GIT_FAILED', `--changed-since ${revision}: ${((error as {stderr?: string}).stderr || (error as Error).message).trim().split('\n')[0]}`, {
-      hint: 'run inside a git checkout and name a revision that exists (e.g. origin/main)',
+    throw usageError('GIT_FAILED', `--changed-since needs a git checkout: ${gitMessage(error)}`, {hint: 'run dbakit audit inside the repository'})
+  }
+  let target: string
+  try {
+    target = (await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`])).trim()
+  } catch {
+    throw usageError('REVISION_NOT_FOUND', `--changed-since ${revision}: no such revision in this repository`, {
+      hint: 'name a branch, tag or commit that exists here; in CI, fetch it first (e.g. git fetch origin main, or a checkout with fetch-depth: 0)',
     })
+  }
+  let base: string
+  try {
+    base = (await git(['merge-base', target, 'HEAD'])).trim()
+  } catch {
+    throw usageError('REVISION_UNRELATED', `--changed-since ${revision}: it has no common ancestor with HEAD`, {
+      hint: 'name the branch this one was made from; in a shallow clone, fetch more history (fetch-depth: 0)',
+    })
+  }
+  try {
+    const diff = await git(['diff', '--name-only', '-z', '--no-renames', '--diff-filter=ACMRT', base, '--'], root)
+    const untracked = await git(['ls-files', '-z', '--others', '--exclude-standard', '--full-name', '--'], root)
+    return new Set(`${diff}\0${untracked}`.split('\0').filter(Boolean).map((file) => resolve(root, file)))
+  } catch (error) {
+    throw usageError('GIT_FAILED', `--changed-since ${revision}: ${gitMessage(error)}`, {hint: 'check that the repository is readable'})
   }
 }

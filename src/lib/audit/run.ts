@@ -1,12 +1,12 @@
 import {constants} from 'node:fs'
-import {access, readFile} from 'node:fs/promises'
+import {access, readFile, stat} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 import {Worker} from 'node:worker_threads'
 import {DbakitError, ExitCode, usageError, type ExitCodeValue} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
 import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
-import {findProjectConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
+import {findAuditConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
 import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
 import {collectSources, type SqlSource} from './inputs.ts'
 import {ALL_RULES} from './rules/index.ts'
@@ -80,9 +80,11 @@ export async function runAudit(request: AuditRequest, sink: FindingSink): Promis
 
 async function planAudit(request: AuditRequest): Promise<AuditPlan> {
   const rules = catalog()
-  const firstPath = request.inputs.find((input) => input !== '-')
-  const configPath = findProjectConfig(firstPath ? dirname(resolve(request.cwd, firstPath)) : request.cwd)
-  const config = await loadProjectConfig(configPath, new Set(rules.map((rule) => rule.id)))
+  const found = findAuditConfig(request.inputs, request.cwd)
+  const config = await loadProjectConfig(found.path, new Set(rules.map((rule) => rule.id)))
+  for (const {input, config: other} of found.unused) {
+    request.onWarning?.(`${other} (nearest to ${input}) is not used: one audit takes one .dbakit.yaml, ${found.path ?? 'none'} (nearest to the first path); audit the trees separately to apply each one`)
+  }
 
   let snapshot: SchemaSnapshot | undefined
   let source: AuditReport['target']['source'] = 'default'
@@ -111,7 +113,7 @@ async function planAudit(request: AuditRequest): Promise<AuditPlan> {
   const failOn = request.failOn ?? config.failOn ?? 'error'
 
   const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {})})
-  const baseline = request.baseline ? await readBaseline(request.baseline) : new Set<string>()
+  const baseline = request.baseline ? await readBaseline(request.baseline, request.inputs) : new Set<string>()
   // Found out before the audit, not after its report has been written.
   if (request.writeBaseline) await checkWritable(resolve(request.cwd, request.writeBaseline))
   return {
@@ -243,6 +245,9 @@ function rejectedStatements(files: string[], chunks: SqlChunk[][], rejections: n
 }
 
 async function checkWritable(path: string): Promise<void> {
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    throw usageError('BASELINE_UNWRITABLE', `cannot write baseline ${path}: it is a directory`, {hint: 'give a file path, e.g. .dbakit-baseline.json'})
+  }
   try {
     await access(dirname(path), constants.W_OK)
   } catch (error) {
@@ -250,12 +255,36 @@ async function checkWritable(path: string): Promise<void> {
   }
 }
 
-async function readBaseline(path: string): Promise<Set<string>> {
+async function readBaseline(path: string, inputs: readonly string[]): Promise<Set<string>> {
+  let text: string
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as {format?: string; fingerprints?: unknown}
-    if (parsed.format !== 'dbakit-audit-baseline' || !Array.isArray(parsed.fingerprints)) throw new Error('not a dbakit audit baseline')
-    return new Set(parsed.fingerprints.map(String))
+    text = await readFile(path, 'utf8')
   } catch (error) {
-    throw usageError('BASELINE_UNREADABLE', `cannot use baseline ${path}: ${(error as Error).message.split('\n')[0]}`, {hint: 'write one with --write-baseline FILE'})
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') {
+      // The first CI run on a project that adopts baselines: nothing is recorded yet.
+      const command = ['dbakit audit', ...inputs.map(shellWord), '--write-baseline', shellWord(path)].join(' ')
+      throw usageError('BASELINE_MISSING', `baseline ${path} does not exist`, {hint: `record today's findings in it first: \`${command}\`, and commit it`})
+    }
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
+    throw usageError('BASELINE_UNREADABLE', `cannot read baseline ${path}: ${why}`, {hint: 'give the file written by --write-baseline FILE'})
   }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw usageError('BASELINE_INVALID', `baseline ${path} is not JSON: ${(error as Error).message.split('\n')[0]}`, {hint: 'write it again with --write-baseline FILE'})
+  }
+  const baseline = parsed as {format?: unknown; fingerprints?: unknown}
+  if (typeof parsed !== 'object' || parsed === null || baseline.format !== 'dbakit-audit-baseline') {
+    throw usageError('BASELINE_INVALID', `${path} is not a dbakit audit baseline (no "format": "dbakit-audit-baseline")`, {hint: 'give the file written by --write-baseline FILE'})
+  }
+  const fingerprints = baseline.fingerprints
+  if (!Array.isArray(fingerprints)) throw usageError('BASELINE_INVALID', `baseline ${path}: fingerprints: must be a list`, {hint: 'write it again with --write-baseline FILE'})
+  const bad = fingerprints.findIndex((entry) => typeof entry !== 'string')
+  if (bad >= 0) throw usageError('BASELINE_INVALID', `baseline ${path}: fingerprints[${bad}]: must be a string`, {hint: 'write it again with --write-baseline FILE'})
+  return new Set(fingerprints as string[])
 }
+
+/** Quoted for a POSIX shell when it needs to be, so a hint can be pasted as it is. */
+const shellWord = (word: string) => (/^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)

@@ -98,20 +98,73 @@ async function assertDatabaseExists(session: MysqlSession, schema: string, label
   })
 }
 
+const MAKE_SNAPSHOT = 'make one with `dbakit audit snapshot --profile NAME --out FILE`'
+
+/**
+ * Reads and checks a snapshot file. Every way it can be wrong (missing, a directory, not JSON, a
+ * table without columns) is an input error naming the file and the bad place in it, never a crash
+ * in a rule that trusted it.
+ */
 export async function loadSnapshot(path: string): Promise<SchemaSnapshot> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
+    throw usageError('SNAPSHOT_UNREADABLE', `cannot read schema snapshot ${path}: ${why}`, {hint: code === 'EACCES' ? 'check the file\'s permissions' : MAKE_SNAPSHOT})
+  }
   let parsed: unknown
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'))
+    parsed = JSON.parse(text)
   } catch (error) {
-    throw usageError('SNAPSHOT_UNREADABLE', `cannot read schema snapshot ${path}: ${(error as Error).message.split('\n')[0]}`, {
-      hint: 'make one with `dbakit audit snapshot --profile NAME --out FILE`',
-    })
+    throw usageError('SNAPSHOT_INVALID', `schema snapshot ${path} is not JSON: ${(error as Error).message.split('\n')[0]}`, {hint: MAKE_SNAPSHOT})
   }
-  const snapshot = parsed as Partial<SchemaSnapshot>
-  if (snapshot.format !== 'dbakit-schema-snapshot' || snapshot.version !== 1 || !Array.isArray(snapshot.tables) || !snapshot.server) {
-    throw usageError('SNAPSHOT_INVALID', `${path} is not a dbakit schema snapshot (version 1)`, {hint: 'make one with `dbakit audit snapshot --profile NAME --out FILE`'})
+  const problem = snapshotProblem(parsed)
+  if (problem) throw usageError('SNAPSHOT_INVALID', `schema snapshot ${path}: ${problem}`, {hint: `${MAKE_SNAPSHOT}; a hand-edited snapshot needs every field \`dbakit audit snapshot\` writes`})
+  return parsed as SchemaSnapshot
+}
+
+/** What is wrong with a parsed snapshot, as "PATH: problem", or undefined when it is well formed. */
+export function snapshotProblem(value: unknown): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const isCount = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0
+  if (!isObject(value) || value.format !== 'dbakit-schema-snapshot') return 'not a dbakit schema snapshot (no "format": "dbakit-schema-snapshot")'
+  if (value.version !== 1) return `version: ${JSON.stringify(value.version)} is not a snapshot version this dbakit reads (1)`
+  if (!isObject(value.server)) return 'server: missing (it must hold flavor and version)'
+  if (value.server.flavor !== 'mysql' && value.server.flavor !== 'mariadb') return 'server.flavor: must be mysql or mariadb'
+  if (typeof value.server.version !== 'string' || !/^\d+\.\d+/.test(value.server.version)) return 'server.version: must be a version like 8.0.36'
+  if (typeof value.database !== 'string' || value.database === '') return 'database: must be the database name'
+  if (!Array.isArray(value.tables)) return 'tables: must be a list'
+  for (const [t, table] of value.tables.entries()) {
+    const at = `tables[${t}]`
+    if (!isObject(table)) return `${at}: must be an object`
+    if (typeof table.name !== 'string' || table.name === '') return `${at}.name: must be the table name`
+    if (table.engine !== undefined && typeof table.engine !== 'string') return `${at}.engine: must be a string`
+    if (!Array.isArray(table.columns)) return `${at}.columns: must be a list (table ${table.name})`
+    for (const [c, column] of table.columns.entries()) {
+      const here = `${at}.columns[${c}]`
+      if (!isObject(column) || typeof column.name !== 'string') return `${here}.name: must be the column name`
+      if (typeof column.type !== 'string') return `${here}.type: must be the column type, e.g. "int(11)"`
+      if (typeof column.nullable !== 'boolean') return `${here}.nullable: must be true or false`
+      if (column.default !== undefined && column.default !== null && typeof column.default !== 'string') return `${here}.default: must be a string or null`
+    }
+    if (!Array.isArray(table.indexes)) return `${at}.indexes: must be a list (table ${table.name})`
+    for (const [i, index] of table.indexes.entries()) {
+      const here = `${at}.indexes[${i}]`
+      if (!isObject(index) || typeof index.name !== 'string') return `${here}.name: must be the index name`
+      if (!Array.isArray(index.columns) || index.columns.length === 0 || index.columns.some((column) => typeof column !== 'string')) return `${here}.columns: must list the indexed column names`
+      if (typeof index.unique !== 'boolean') return `${here}.unique: must be true or false`
+      if (index.cardinality !== undefined && !isCount(index.cardinality)) return `${here}.cardinality: must be a number`
+    }
+    if (table.stats !== undefined) {
+      if (!isObject(table.stats)) return `${at}.stats: must be an object`
+      for (const key of ['rows', 'dataBytes', 'indexBytes'] as const) {
+        if (table.stats[key] !== undefined && !isCount(table.stats[key])) return `${at}.stats.${key}: must be a number`
+      }
+    }
   }
-  return snapshot as SchemaSnapshot
+  return undefined
 }
 
 /** Table lookups by name, case-insensitively as MySQL does on most platforms. */
