@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
@@ -126,5 +126,29 @@ describe('the online-DDL classifier against MariaDB itself', () => {
     }
     assert.deepEqual(mismatches.length - 1, 0, `the classifier disagrees with MariaDB ${target.version} on ${mismatches.length - 1} of ${ONLINE_DDL_CASES.length} cases:\n${table(mismatches)}`)
     assert.deepEqual(offlineMistakes.length - 1, 0, `without the schema the classifier is wrong or too optimistic on ${offlineMistakes.length - 1} of ${ONLINE_DDL_CASES.length} cases:\n${table(offlineMistakes)}`)
+  })
+
+  it('dbakit audit --url and --schema report no table copy for the instant MODIFYs of the issue, and still report a real copy', async () => {
+    await connection.query('CREATE TABLE reported (id INT PRIMARY KEY, a VARCHAR(50) CHARACTER SET utf8mb4, d VARCHAR(10) CHARACTER SET latin1) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4')
+    const dir = mkdtempSync(join(tmpdir(), 'dbakit-ddl-audit-'))
+    const files = {
+      instant: "ALTER TABLE reported MODIFY a VARCHAR(50) CHARACTER SET utf8mb4 COMMENT 'hi';\nALTER TABLE reported MODIFY d VARCHAR(300) CHARACTER SET latin1;\n",
+      copy: 'ALTER TABLE reported MODIFY d VARCHAR(300) CHARACTER SET utf8mb4;\n',
+    }
+    for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, `${name}.sql`), sql)
+    const env = {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}
+    const schemaFile = join(dir, 'schema.json')
+    const made = await runCli(['audit', 'snapshot', '--url', `${mariadb.primaryUrl}/${database}`, '--out', schemaFile], {env})
+    assert.equal(made.code, 0, made.stderr)
+    for (const source of [['--url', `${mariadb.primaryUrl}/${database}`], ['--schema', schemaFile]]) {
+      const copyRules = async (file: string) => {
+        const {code, stdout, stderr} = await runCli(['audit', join(dir, file), ...source, '--json'], {env})
+        assert.ok(code === 0 || code === 1, stderr)
+        const findings = (JSON.parse(stdout) as {findings: Array<{rule: string; line: number}>}).findings
+        return findings.filter((f) => f.rule === 'locking-copy-alter').map((f) => f.line)
+      }
+      assert.deepEqual(await copyRules('instant.sql'), [], `${source[0]}: both MODIFYs are INSTANT on MariaDB`)
+      assert.deepEqual(await copyRules('copy.sql'), [1], `${source[0]}: latin1 to utf8mb4 copies the table`)
+    }
   })
 })
