@@ -34,18 +34,19 @@ export async function takeSnapshot(target: ConnectionTarget, database?: string):
     if (!schema) throw usageError('SNAPSHOT_NO_DATABASE', 'no database to read the schema of', {hint: 'name it in the URL\'s path, as in mysql://user@host:3306/DB (or in the profile\'s URL)'})
     await assertDatabaseExists(session, schema, target.label)
     // TABLE_ROWS and DATA_LENGTH are the server's estimates: no COUNT(*) on a big table, ever.
-    const tables = await session.query<{name: string; engine: string | null; rows: string | null; data: string | null; indexBytes: string | null}>(
-      `SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS \`rows\`, DATA_LENGTH AS data, INDEX_LENGTH AS indexBytes
+    const tables = await session.query<{name: string; engine: string | null; rows: string | null; data: string | null; indexBytes: string | null; collation: string | null; rowFormat: string | null}>(
+      `SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_ROWS AS \`rows\`, DATA_LENGTH AS data, INDEX_LENGTH AS indexBytes, TABLE_COLLATION AS collation, ROW_FORMAT AS rowFormat
          FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
       [schema],
     )
-    const columns = await session.query<{tableName: string; name: string; type: string; nullable: string; defaultValue: string | null}>(
-      `SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS defaultValue
+    const columns = await session.query<{tableName: string; name: string; type: string; nullable: string; defaultValue: string | null; charset: string | null; collation: string | null}>(
+      `SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS defaultValue,
+              CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
       [schema],
     )
-    const indexes = await session.query<{tableName: string; name: string; column: string; nonUnique: string; cardinality: string | null}>(
-      `SELECT TABLE_NAME AS tableName, INDEX_NAME AS name, COLUMN_NAME AS \`column\`, NON_UNIQUE AS nonUnique, CARDINALITY AS cardinality
+    const indexes = await session.query<{tableName: string; name: string; column: string; nonUnique: string; cardinality: string | null; type: string | null}>(
+      `SELECT TABLE_NAME AS tableName, INDEX_NAME AS name, COLUMN_NAME AS \`column\`, NON_UNIQUE AS nonUnique, CARDINALITY AS cardinality, INDEX_TYPE AS type
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
       [schema],
     )
@@ -55,20 +56,35 @@ export async function takeSnapshot(target: ConnectionTarget, database?: string):
         schema,
         name: row.name,
         ...(row.engine ? {engine: row.engine} : {}),
+        ...(row.collation ? {collation: row.collation.toLowerCase()} : {}),
+        ...(row.rowFormat ? {rowFormat: row.rowFormat} : {}),
         columns: [],
         indexes: [],
         stats: {rows: Number(row.rows ?? 0), dataBytes: Number(row.data ?? 0), indexBytes: Number(row.indexBytes ?? 0)},
       })
     }
     for (const column of columns) {
-      byName.get(column.tableName)?.columns.push({name: column.name, type: column.type, nullable: column.nullable === 'YES', default: column.defaultValue})
+      byName.get(column.tableName)?.columns.push({
+        name: column.name,
+        type: column.type,
+        nullable: column.nullable === 'YES',
+        default: column.defaultValue,
+        ...(column.charset ? {charset: column.charset.toLowerCase()} : {}),
+        ...(column.collation ? {collation: column.collation.toLowerCase()} : {}),
+      })
     }
     for (const entry of indexes) {
       const table = byName.get(entry.tableName)
       if (!table) continue
       let index = table.indexes.find((i) => i.name === entry.name)
       if (!index) {
-        index = {name: entry.name, columns: [], unique: String(entry.nonUnique) === '0', ...(entry.cardinality === null ? {} : {cardinality: Number(entry.cardinality)})}
+        index = {
+          name: entry.name,
+          columns: [],
+          unique: String(entry.nonUnique) === '0',
+          ...(entry.cardinality === null ? {} : {cardinality: Number(entry.cardinality)}),
+          ...(entry.type ? {type: entry.type.toUpperCase()} : {}),
+        }
         table.indexes.push(index)
       }
       index.columns.push(entry.column)

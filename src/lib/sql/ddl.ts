@@ -1308,8 +1308,13 @@ export interface DdlTarget {
 /** What is known of the table before the change (structurally a subset of the audit's TableInfo). */
 export interface ExistingTable {
   engine?: string
-  columns: Array<{name: string; type: string; nullable: boolean}>
-  indexes: Array<{name: string; columns: string[]; unique?: boolean}>
+  /** Default collation of the table: a column restated without a character set takes it. */
+  collation?: string
+  rowFormat?: string
+  /** charset and collation of character columns, as the server reports them. */
+  columns: Array<{name: string; type: string; nullable: boolean; charset?: string; collation?: string}>
+  /** type: BTREE, FULLTEXT, SPATIAL... */
+  indexes: Array<{name: string; columns: string[]; unique?: boolean; type?: string}>
 }
 
 export interface ClassifyOptions {
@@ -1389,6 +1394,20 @@ function existingColumn(env: Environment, name: string | undefined) {
   return name === undefined ? undefined : env.table?.columns.find((c) => sameName(c.name, name))
 }
 
+const hasFulltextIndex = (table: ExistingTable) => table.indexes.some((index) => index.type?.toUpperCase() === 'FULLTEXT')
+const rowFormatIs = (env: Environment, format: string) => env.table?.rowFormat !== undefined && sameName(env.table.rowFormat, format)
+
+/**
+ * What rules out an instant column change on this table: the hidden FTS_DOC_ID column of a
+ * FULLTEXT index (the rebuild then needs LOCK=SHARED), or ROW_FORMAT=COMPRESSED.
+ */
+function instantColumnBlocker(env: Environment, what: string): Verdict | undefined {
+  if (!env.table) return undefined
+  if (hasFulltextIndex(env.table)) return rebuilds(`${what} cannot be INSTANT on a table with a FULLTEXT index: the table is rebuilt, blocking writes`, {lock: 'SHARED'})
+  if (rowFormatIs(env, 'Compressed')) return rebuilds(`${what} cannot be INSTANT on a ROW_FORMAT=COMPRESSED table: the table is rebuilt`)
+  return undefined
+}
+
 function classifyAddColumn(definition: ColumnDefinition | undefined, env: Environment): Verdict {
   if (!definition) return rebuilds('adding several columns in one clause', {certain: false})
   const name = quote(definition.name)
@@ -1406,15 +1425,18 @@ function classifyAddColumn(definition: ColumnDefinition | undefined, env: Enviro
     if ((definition.type.name === 'DATETIME' || definition.type.name === 'DATE') && definition.notNull && !definition.default) {
       return rebuilds(`MySQL cannot add the NOT NULL ${definition.type.name} column ${name} without a DEFAULT INSTANTly`, {certain: false})
     }
-    return instant(`adding column ${name}${where ? ` ${where}` : ''} is INSTANT on MySQL ${where ? '8.0.29' : '8.0.12'}+ (a rebuild if the table has a FULLTEXT index or ROW_FORMAT=COMPRESSED)`)
+    return instantColumnBlocker(env, `adding column ${name}`) ?? instant(`adding column ${name}${where ? ` ${where}` : ''} is INSTANT on MySQL ${where ? '8.0.29' : '8.0.12'}+${unlessBlocked(env)}`, {certain: env.table !== undefined})
   }
   if (!since(env, {mariadb: '10.3.2'})) return rebuilds(`MariaDB before 10.3.2 adds column ${name} by rebuilding the table`)
   if (where && !since(env, {mariadb: '10.4'})) return rebuilds(`MariaDB before 10.4 adds a column INSTANTly only as the last column: ${name} ${where} rebuilds the table`)
   if (definition.default?.kind === 'expression' && definition.default.callsFunction) {
-    return copies(`MariaDB evaluates the DEFAULT expression of ${name} for every existing row with a table copy`, {certain: false})
+    return copies(`MariaDB evaluates the DEFAULT expression of ${name} for every existing row with a table copy`)
   }
-  return instant(`adding column ${name}${where ? ` ${where}` : ''} is INSTANT on MariaDB ${where ? '10.4' : '10.3.2'}+ (a rebuild if the table has a FULLTEXT index or ROW_FORMAT=COMPRESSED)`)
+  return instantColumnBlocker(env, `adding column ${name}`) ?? instant(`adding column ${name}${where ? ` ${where}` : ''} is INSTANT on MariaDB ${where ? '10.4' : '10.3.2'}+${unlessBlocked(env)}`, {certain: env.table !== undefined})
 }
+
+/** The caveat of an instant column change when the table is unknown. */
+const unlessBlocked = (env: Environment) => (env.table ? '' : ' (a rebuild if the table has a FULLTEXT index or ROW_FORMAT=COMPRESSED)')
 
 function classifyDropColumn(clause: AlterClause, env: Environment): Verdict {
   const name = quote(clause.column ?? '?')
@@ -1426,11 +1448,66 @@ function classifyDropColumn(clause: AlterClause, env: Environment): Verdict {
     if (indexed) return rebuilds(`${indexed}, so MySQL cannot drop it INSTANTly and rebuilds the table`)
   } else {
     if (!since(env, {mariadb: '10.4'})) return rebuilds(`MariaDB before 10.4 drops column ${name} by rebuilding the table`)
-    if (indexed) return inplace(`${indexed}: the column goes INSTANTly but the index is rebuilt`, {scansTable: true})
+    // Observed on 10.11: an index of that column alone is dropped with it; an index that keeps other columns must change shape.
+    if (indexes.some((index) => index.columns.length > 1)) return rebuilds(`${indexed}, which keeps other columns, so MariaDB rebuilds the table`)
+    if (indexed) return inplace(`${indexed}, which goes with it: the column is dropped without a rebuild`)
   }
   const known = env.table !== undefined && existingColumn(env, clause.column) !== undefined
   return instant(`dropping column ${name} is INSTANT on ${serverName(env)} ${env.mysql ? '8.0.29' : '10.4'}+${known ? '' : ' unless the column is indexed'}`, {certain: known})
 }
+
+/** utf8_general_ci and utf8mb3_general_ci are the same collation under two names. */
+const canonicalCollation = (collation: string) => collation.toLowerCase().replace(/^utf8_/, 'utf8mb3_')
+
+/** The collation a character set gets when none is named, where it does not depend on server settings. */
+function defaultCollation(charset: string, env: Environment): string | undefined {
+  const name = canonicalCharset(charset)
+  if (name === 'binary') return 'binary'
+  if (name === 'latin1') return 'latin1_swedish_ci'
+  if (name === 'utf8mb4') {
+    if (env.mysql) return since(env, {mysql: '8.0.0'}) ? 'utf8mb4_0900_ai_ci' : 'utf8mb4_general_ci'
+    // MariaDB 11 lets character_set_collations pick another one (the uca1400 collations).
+    return since(env, {mariadb: '11.0'}) ? undefined : 'utf8mb4_general_ci'
+  }
+  return ['utf8mb3', 'ascii', 'ucs2', 'utf16', 'utf32'].includes(name) ? `${name}_general_ci` : undefined
+}
+
+interface ColumnCharset {
+  charset?: string
+  collation?: string
+}
+
+/**
+ * The character set and collation a character column ends up with after MODIFY/CHANGE: what the
+ * definition names, else the table's defaults (a column restated without them takes the table's,
+ * not its own).
+ */
+function resultingCharset(type: ColumnType, env: Environment): ColumnCharset {
+  // `VARCHAR(10) BINARY` is the _bin collation of the character set, not the binary one.
+  const binaryAttribute = type.collation === 'binary' && !type.collationAt
+  const collation = binaryAttribute ? undefined : type.collation
+  const charset = type.charset ?? (collation ? collationCharset(collation) : undefined) ?? (env.table?.collation ? collationCharset(env.table.collation) : undefined)
+  if (!charset) return {}
+  if (binaryAttribute) return {charset, collation: `${canonicalCharset(charset)}_bin`}
+  if (collation) return {charset, collation}
+  if (type.charset) {
+    const fallback = defaultCollation(charset, env)
+    return fallback ? {charset, collation: fallback} : {charset}
+  }
+  return env.table?.collation ? {charset, collation: env.table.collation} : {charset}
+}
+
+/** Whether a VARCHAR going from `fromBytes` to `toBytes` keeps the stored format, so that the change is metadata only. */
+function keepsVarcharFormat(fromBytes: number, toBytes: number, env: Environment): boolean {
+  if (env.mysql) return (fromBytes <= 255) === (toBytes <= 255)
+  if (!since(env, {mariadb: '10.4'})) return (fromBytes <= 255) === (toBytes <= 255)
+  // ROW_FORMAT=REDUNDANT stores every length the same way. The others use one length byte up to
+  // 255 bytes of maximum length, else one byte for values under 128 bytes and two for longer ones:
+  // a column of at most 127 bytes never held a value needing two, so it can grow past 255.
+  return rowFormatIs(env, 'Redundant') || toBytes <= 255 || fromBytes > 255 || fromBytes <= 127
+}
+
+const isIndexed = (env: Environment, column: string) => env.table?.indexes.some((index) => index.columns.some((c) => sameName(c, column))) ?? false
 
 /** MODIFY and CHANGE: compares the new definition with the current one when it is known. */
 function classifyColumnChange(clause: AlterClause, env: Environment): Verdict {
@@ -1444,14 +1521,21 @@ function classifyColumnChange(clause: AlterClause, env: Environment): Verdict {
     const what = renamed ? `CHANGE ${name} restates the whole column: a rename alone is cheap, but any other difference (type, length, NULL, character set) copies the table` : `MODIFY ${name} copies the table unless only the DEFAULT or COMMENT, the end of an ENUM/SET, or a VARCHAR length within the same length-byte class changes`
     return copies(`${what}; the current definition of ${name} is unknown`, {certain: false})
   }
+  const from = {...currentType, ...(current.charset ? {charset: current.charset} : {})}
+  const target = isCharacterType(definition.type) ? resultingCharset(definition.type, env) : {}
+  const to = {...definition.type, ...(target.charset ? {charset: target.charset} : {})}
   const verdicts: Verdict[] = []
-  if (!sameType(currentType, definition.type)) verdicts.push(classifyTypeChange(name, currentType, definition.type, env))
-  // The current character set is not part of the known column type: a stated one may be a change.
-  if (definition.type.charset || definition.type.collation) {
-    verdicts.push(copies(`changing the character set or collation of ${name} rewrites it with a table copy (no-op if unchanged)`, {certain: false}))
+  if (!sameType(from, to)) verdicts.push(classifyTypeChange(name, from, to, env))
+  if (isCharacterType(from) && isCharacterType(to)) {
+    const change = classifyCharsetChange(name, {charset: current.charset, collation: current.collation}, target, definition.type, isIndexed(env, clause.column ?? definition.name), env)
+    if (change) verdicts.push(change)
   }
   if (current.nullable !== definition.nullable) {
-    verdicts.push(rebuilds(`making ${name} ${definition.nullable ? 'NULL' : 'NOT NULL'} rebuilds the table`))
+    verdicts.push(
+      definition.nullable && !env.mysql && since(env, {mariadb: '10.4'}) && rowFormatIs(env, 'Redundant')
+        ? instant(`making ${name} NULL is INSTANT on a ROW_FORMAT=REDUNDANT table`)
+        : rebuilds(`making ${name} ${definition.nullable ? 'NULL' : 'NOT NULL'} rebuilds the table`),
+    )
   }
   if (definition.position) {
     verdicts.push(
@@ -1471,21 +1555,52 @@ function classifyColumnChange(clause: AlterClause, env: Environment): Verdict {
   return worst(verdicts)
 }
 
+/**
+ * A character column's character set or collation changing (or only restated: no verdict).
+ * `stated` is the new type as written, to tell an unknown outcome from an unchanged one.
+ */
+function classifyCharsetChange(name: string, from: ColumnCharset, to: ColumnCharset, stated: ColumnType, indexed: boolean, env: Environment): Verdict | undefined {
+  const named = stated.charset !== undefined || stated.collation !== undefined
+  if (!from.charset || !to.charset) {
+    return named ? copies(`changing the character set or collation of ${name} rewrites it with a table copy (no-op if unchanged)`, {certain: false}) : undefined
+  }
+  const sameCharset = canonicalCharset(from.charset) === canonicalCharset(to.charset)
+  const collationKnown = from.collation !== undefined && to.collation !== undefined
+  if (sameCharset && collationKnown && canonicalCollation(from.collation!) === canonicalCollation(to.collation!)) return undefined
+  const describe = sameCharset ? `the collation of ${name}` : `${name} from ${from.charset} to ${to.charset}`
+  if (env.mysql || !since(env, {mariadb: '10.4'})) {
+    return copies(`changing ${describe} rewrites it with a table copy`, {certain: !env.mysql && collationKnown})
+  }
+  // MariaDB 10.4+ re-labels the column when the bytes stay valid: a collation change, or utf8mb3
+  // becoming utf8mb4 (a superset). Indexes sorted by the old collation are rebuilt, from 10.6 in place.
+  const widens = canonicalCharset(from.charset) === 'utf8mb3' && canonicalCharset(to.charset) === 'utf8mb4'
+  if (!sameCharset && !widens) return copies(`converting ${describe} rewrites every value with a table copy`)
+  if (widens && isVarLength(stated)) {
+    const length = effectiveLength(stated) ?? 0
+    if (!keepsVarcharFormat(length * 3, length * 4, env)) return copies(`converting ${describe} takes it past 255 bytes, so values need a second length byte: the table is copied`)
+  }
+  const sameOrder = !collationKnown || canonicalCollation(from.collation!).split('_').slice(1).join('_') === canonicalCollation(to.collation!).split('_').slice(1).join('_')
+  const certain = collationKnown
+  if (!indexed || (widens && sameOrder)) return instant(`changing ${describe} only changes metadata`, {certain})
+  return since(env, {mariadb: '10.6'})
+    ? inplace(`changing ${describe} rebuilds the indexes that contain it, without a table rebuild`, {scansTable: true, certain})
+    : copies(`changing ${describe}, which is indexed, copies the table before MariaDB 10.6`, {certain})
+}
+
 function classifyTypeChange(name: string, from: ColumnType, to: ColumnType, env: Environment): Verdict {
   if (from.name === to.name && (from.name === 'VARCHAR' || from.name === 'VARBINARY') && from.unsigned === to.unsigned) {
     const fromLength = effectiveLength(from) ?? 0
     const toLength = effectiveLength(to) ?? 0
     const sameCharset = !to.charset || !from.charset || canonicalCharset(to.charset) === canonicalCharset(from.charset)
     if (toLength >= fromLength && sameCharset) {
-      const widened = {...to, charset: to.charset ?? from.charset}
-      const sameClass = varLengthBytes({...from, charset: widened.charset}) === varLengthBytes(widened)
-      const assumed = widened.charset === undefined && from.name === 'VARCHAR' ? ' (assuming utf8mb4)' : ''
-      if (sameClass) {
-        return env.mysql
-          ? inplace(`extending ${name} from ${from.text} to ${to.text} keeps its length bytes: metadata only${assumed}`, {certain: assumed === ''})
-          : instant(`extending ${name} from ${from.text} to ${to.text} keeps its length bytes: metadata only${assumed}`, {certain: assumed === ''})
+      const charset = to.charset ?? from.charset
+      const assumed = charset === undefined && from.name === 'VARCHAR' ? ' (assuming utf8mb4)' : ''
+      const bytes = (type: ColumnType) => capacityBytes({...type, charset}) ?? 0
+      if (keepsVarcharFormat(bytes(from), bytes(to), env)) {
+        const reason = `extending ${name} from ${from.text} to ${to.text} keeps the stored format: metadata only${assumed}`
+        return env.mysql ? inplace(reason, {certain: assumed === ''}) : instant(reason, {certain: assumed === ''})
       }
-      return copies(`extending ${name} from ${from.text} to ${to.text} crosses 255 bytes, so every value needs a second length byte${assumed}`, {certain: assumed === ''})
+      return copies(`extending ${name} from ${from.text} to ${to.text} takes it from ${bytes(from)} to ${bytes(to)} bytes, past 255, so values need a second length byte${assumed}`, {certain: assumed === ''})
     }
   }
   const members = enumChange(from, to)
@@ -1508,18 +1623,47 @@ function classifyAddIndex(index: IndexDefinition | undefined, env: Environment):
       return rebuilds('adding a PRIMARY KEY rebuilds the clustered index, that is the whole table')
     case 'FULLTEXT':
       // Only the first FULLTEXT index of a table rebuilds it; the write lock is certain either way.
+      if (env.table && hasFulltextIndex(env.table)) return inplace(`a FULLTEXT index build${name} blocks writes (the table already has FTS_DOC_ID, so it is not rebuilt)`, {lock: 'SHARED', scansTable: true})
       return rebuilds(`a FULLTEXT index build${name} blocks writes, and the table's first FULLTEXT index also rebuilds it to add FTS_DOC_ID`, {lock: 'SHARED'})
     case 'SPATIAL':
       return inplace(`building the SPATIAL index${name} blocks writes`, {lock: 'SHARED', scansTable: true})
     case 'FOREIGN':
-      return env.foreignKeyChecks
-        ? copies(`adding the FOREIGN KEY${name} with foreign_key_checks=1 copies the table to check every row`)
-        : inplace(`with foreign_key_checks=0 the FOREIGN KEY${name} is added in place without checking existing rows`)
+      if (env.foreignKeyChecks) return copies(`adding the FOREIGN KEY${name} with foreign_key_checks=1 copies the table to check every row`)
+      return metadataOnly(env, `with foreign_key_checks=0 the FOREIGN KEY${name} is added without checking existing rows: metadata only`)
     case undefined:
       return copies('unreadable index definition', {certain: false})
     default:
       return inplace(`building the index${name} reads the whole table; writes continue`, {scansTable: true})
   }
+}
+
+/** A change that touches no data file: MariaDB runs it as INSTANT (from 10.3.7, which has the name), MySQL as INPLACE. */
+const metadataOnly = (env: Environment, reason: string) => (!env.mysql && since(env, {mariadb: '10.3.7'}) ? instant(reason) : inplace(reason))
+
+/** CONVERT TO CHARACTER SET: each character column changes as a MODIFY to that character set would. */
+function classifyConvert(clause: AlterClause, env: Environment): Verdict {
+  const charset = clause.charset ?? ''
+  const fallback = copies(`CONVERT TO CHARACTER SET ${charset} rewrites every text column with a table copy (unless the table already uses it)`, {certain: false})
+  if (!env.table || !clause.charset) return fallback
+  const collation = clause.collation ?? defaultCollation(clause.charset, env)
+  const target: ColumnCharset = {charset: clause.charset, ...(collation ? {collation} : {})}
+  const verdicts: Verdict[] = []
+  for (const column of env.table.columns) {
+    const type = parseColumnType(column.type)
+    if (!type) return fallback
+    // Binary strings and columns with the binary character set are left alone.
+    if (!isCharacterType(type) || column.charset === 'binary') continue
+    // A TEXT column may become a larger TEXT type to hold as many characters in wider ones: dbakit assumes a copy.
+    if (type.name in TEXT_BYTES && column.charset && bytesPerChar(canonicalCharset(clause.charset)) > bytesPerChar(canonicalCharset(column.charset))) {
+      verdicts.push(copies(`CONVERT TO CHARACTER SET ${charset} may change the type of ${quote(column.name)} to a larger TEXT, with a table copy`, {certain: false}))
+      continue
+    }
+    const stated = {...type, charset: clause.charset, ...(collation ? {collation} : {})}
+    const change = classifyCharsetChange(quote(column.name), {charset: column.charset, collation: column.collation}, target, stated, isIndexed(env, column.name), env)
+    if (change) verdicts.push(change)
+  }
+  if (verdicts.length === 0) return metadataOnly(env, `every text column already uses ${charset}: CONVERT TO only changes the table's default character set`)
+  return worst(verdicts)
 }
 
 function classifyTableOption(clause: AlterClause, env: Environment): Verdict {
@@ -1610,7 +1754,7 @@ function classifyClause(clause: AlterClause, env: Environment): Verdict {
         ? rebuilds('replacing the PRIMARY KEY rebuilds the clustered index, that is the whole table')
         : copies('dropping the PRIMARY KEY without adding another one copies the table')
     case 'drop-foreign-key':
-      return inplace(`dropping foreign key ${quote(clause.name ?? '?')} only changes metadata`)
+      return metadataOnly(env, `dropping foreign key ${quote(clause.name ?? '?')} only changes metadata`)
     case 'add-check':
       // Verified on MariaDB; on MySQL the validation scan is certain, the COPY algorithm assumed.
       return clause.notEnforced
@@ -1626,7 +1770,7 @@ function classifyClause(clause: AlterClause, env: Environment): Verdict {
     case 'rename-table':
       return instant('renaming the table only changes metadata', {lock: env.mysql ? 'NONE' : 'EXCLUSIVE'})
     case 'convert-charset':
-      return copies(`CONVERT TO CHARACTER SET ${clause.charset ?? ''} rewrites every text column with a table copy (unless the table already uses it)`)
+      return classifyConvert(clause, env)
     case 'table-charset':
       return env.mysql
         ? rebuilds('MySQL rebuilds the table when its default character set changes', {certain: false})

@@ -13,6 +13,9 @@ export interface ColumnInfo {
   type: string
   nullable: boolean
   default?: string | null
+  /** Character columns only, as the server reports them (lower case): what a MODIFY may or may not change. */
+  charset?: string
+  collation?: string
 }
 
 export interface IndexInfo {
@@ -20,12 +23,18 @@ export interface IndexInfo {
   columns: string[]
   unique: boolean
   cardinality?: number
+  /** BTREE, FULLTEXT, SPATIAL, HASH: a FULLTEXT index makes some instant changes rebuild the table. */
+  type?: string
 }
 
 export interface TableInfo {
   schema?: string
   name: string
   engine?: string
+  /** Default collation, which columns restated without a character set take. */
+  collation?: string
+  /** Dynamic, Compact, Redundant, Compressed: what InnoDB can change in place depends on it. */
+  rowFormat?: string
   columns: ColumnInfo[]
   indexes: IndexInfo[]
   stats?: TableStats
