@@ -70,7 +70,9 @@ function versionOfLabel(keyLabel: string, label: string): number | undefined {
  * refuses a wrapped key that was changed or moved to another purpose or account.
  *
  * One session, logged in once, serves every wrap and unwrap until close(): a login per secret
- * would cost a PIN check on the token each time.
+ * would cost a PIN check on the token each time. PKCS#11 logs in the application, not a session,
+ * so a second provider of this process on the same token finds it logged in already and its PIN
+ * is not checked again.
  */
 export class Pkcs11KeyProvider implements KeyProvider {
   readonly kind = 'pkcs11' as const
@@ -187,10 +189,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     } catch {
       return
     }
-    const {library, session} = state
-    ignoreErrors(() => library.C_Logout(session))
-    ignoreErrors(() => library.C_CloseSession(session))
-    releaseLibrary(this.options.module)
+    releaseLibrary(this.options.module, state.session)
   }
 
   private async generate(version: number): Promise<void> {
@@ -412,10 +411,19 @@ function tampered(message: string, cause?: unknown): DbakitError {
   })
 }
 
-function releaseLibrary(module: string): void {
+/**
+ * Login state belongs to the application, not the session: logging out while another provider of
+ * this process still uses the token would log that one out too, so only the last user logs out.
+ */
+function releaseLibrary(module: string, session?: Handle): void {
   const shared = openLibraries.get(module)
   if (shared === undefined) return
-  if (--shared.users > 0) return
+  const last = --shared.users === 0
+  if (session !== undefined) {
+    if (last) ignoreErrors(() => shared.library.C_Logout(session))
+    ignoreErrors(() => shared.library.C_CloseSession(session))
+  }
+  if (!last) return
   openLibraries.delete(module)
   ignoreErrors(() => shared.library.C_Finalize())
   ignoreErrors(() => shared.library.close())
