@@ -29,3 +29,16 @@ export const keyringBus = () => required('DBUS_SESSION_BUS_ADDRESS')
 /** MongoDB cannot be installed on the build machines; its tests run only when a server is given. */
 export const mongodbUri = process.env.DBAKIT_TEST_MONGODB_URI
 export const mongodbSkipReason = mongodbUri ? false : 'DBAKIT_TEST_MONGODB_URI is not set; MongoDB integration tests skipped'
+
+/** The SoftHSM2 token scripts/services initialises; the PIN is read from its file in the services dir. */
+export const softhsm = {
+  get module() {
+    return required('DBAKIT_TEST_PKCS11_MODULE')
+  },
+  get token() {
+    return required('DBAKIT_TEST_PKCS11_TOKEN')
+  },
+  get pinFile() {
+    return required('DBAKIT_TEST_PKCS11_PIN_FILE')
+  },
+}
