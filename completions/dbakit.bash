@@ -2,16 +2,17 @@
 _dbakit() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "audit autocomplete profile" -- "$cur")); return
+    COMPREPLY=($(compgen -W "audit autocomplete profile secret" -- "$cur")); return
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
+      secret) COMPREPLY=($(compgen -W "audit" -- "$cur")); return ;;
     esac
   fi
   local id=${COMP_WORDS[1]}
-  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit profile" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
+  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit profile secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
   case "$id" in
     "audit")
       case "$prev" in
@@ -86,6 +87,13 @@ _dbakit() {
         --url) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--color --connect-timeout --json --password-stdin --profile -p --url --verbose" -- "$cur")) ;;
+    "secret audit")
+      case "$prev" in
+        --expect-head) COMPREPLY=(); return ;;
+        --limit) COMPREPLY=(); return ;;
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --expect-head --json --limit --password-stdin --store --verbose --verify" -- "$cur")) ;;
   esac
 }
 complete -o default -F _dbakit dbakit

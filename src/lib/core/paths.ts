@@ -11,3 +11,9 @@ export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'dbakit', 'config.yaml')
 }
 
+
+/** Where dbakit keeps state it writes as it runs (the secret audit log, rotation journal, capacity history). */
+export function stateDirPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DBAKIT_HOME) return join(env.DBAKIT_HOME, 'state')
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'dbakit')
+}
