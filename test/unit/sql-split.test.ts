@@ -68,4 +68,36 @@ describe('statement splitter', () => {
   it('does not split inside an executable comment terminator-free', () => {
     assert.equal(statements('CREATE TABLE t (a INT) /*!50100 PARTITION BY HASH(a) */;').length, 1)
   })
+
+  it('marks the chunk where a comment, string or identifier is left open, at its opening', () => {
+    const open = (text: string) => [...splitSql(text)].map((c) => c.unclosed).filter(Boolean)
+    assert.deepEqual(open('SELECT 1;\n  /* never closed\nDROP TABLE t;'), [{what: 'comment', line: 2, column: 3}])
+    assert.deepEqual(open("SELECT 'abc;\nDROP TABLE t;"), [{what: 'string', line: 1, column: 8}])
+    assert.deepEqual(open('SELECT `abc;'), [{what: 'quoted identifier', line: 1, column: 8}])
+    assert.deepEqual(open('SELECT 1 /*!50100 AND 1;'), [{what: 'comment', line: 1, column: 10}])
+    assert.deepEqual(open("SELECT 'a' /* c */ -- d\n# e\nFROM t /*!50100 x */;"), [])
+  })
+
+  it('under another DELIMITER, splits at ; the statements the server runs one by one', () => {
+    assert.deepEqual(statements('DELIMITER $$\nDROP TABLE a; DROP TABLE b;\nDROP TABLE c$$\n'), [
+      {text: 'DROP TABLE a', line: 2},
+      {text: 'DROP TABLE b', line: 2},
+      {text: 'DROP TABLE c', line: 3},
+    ])
+  })
+
+  it('keeps compound statements whole after the statements before them, mysqldump\'s triggers included', () => {
+    const sql = [
+      'DELIMITER ;;',
+      'DROP PROCEDURE IF EXISTS p; CREATE DEFINER=`root`@`%` PROCEDURE p() BEGIN SELECT 1; SELECT 2; END;;',
+      '/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a = 1; END */;;',
+      'BEGIN NOT ATOMIC SELECT 1; SELECT 2; END;;',
+      'outer: LOOP SELECT 1; LEAVE outer; END LOOP;;',
+      'IF 1 THEN SELECT 1; END IF;;',
+    ].join('\n')
+    assert.deepEqual(
+      statements(sql).map((s) => s.text.split(' ').slice(0, 3).join(' ')),
+      ['DROP PROCEDURE IF', 'CREATE DEFINER=`root`@`%` PROCEDURE', '/*!50003 CREATE*/ /*!50017', 'BEGIN NOT ATOMIC', 'outer: LOOP SELECT', 'IF 1 THEN'],
+    )
+  })
 })

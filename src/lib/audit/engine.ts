@@ -37,6 +37,28 @@ export const ENGINE_RULES: Rule[] = [
     check: () => [],
   },
   {
+    id: 'syntax-unterminated',
+    family: 'syntax',
+    level: 'error',
+    summary: 'A comment, string or quoted identifier is never closed, so the rest of the file is inside it.',
+    rationale: 'An unclosed /* or quote swallows every statement after it: the server receives them as comment or string text, and an audit that read on as the server does would see nothing to report. The file does not do what it reads as.',
+    bad: "/* retire the old table\nDROP TABLE t;",
+    good: '/* retire the old table */\nDROP TABLE t;',
+    fix: 'Close the comment (*/) or the quote where it was meant to end.',
+    check: () => [],
+  },
+  {
+    id: 'delimiter-not-reset',
+    family: 'syntax',
+    level: 'warning',
+    summary: 'A DELIMITER set in the file is still in force at its end.',
+    rationale: 'Files run one after another (cat migrations/*.sql | mysql, or a tool that concatenates them) carry the delimiter over: the next file\'s `;`-terminated statements are then read as one long statement, or not at all until the delimiter appears.',
+    bad: 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$',
+    good: 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\nDELIMITER ;',
+    fix: 'End the file with DELIMITER ; once the routines are defined.',
+    check: () => [],
+  },
+  {
     id: 'suppression-invalid',
     family: 'syntax',
     level: 'warning',
@@ -59,6 +81,8 @@ export const ENGINE_RULES: Rule[] = [
     check: () => [],
   },
 ]
+
+const engineRule = (id: string): Rule => ENGINE_RULES.find((rule) => rule.id === id)!
 
 export interface EngineOptions {
   target: AuditTarget
@@ -175,7 +199,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const wrong = first && !statement.routine ? wrongStart(statement.tokens) : undefined
     if (wrong) {
       const level = options.levels['syntax-error']
-      if (level !== 'off') out.push(emit(facts, ENGINE_RULES[0]!, wrong, level))
+      if (level !== 'off') out.push(emit(facts, engineRule('syntax-error'), wrong, level))
       return out
     }
     const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
@@ -187,7 +211,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
       try {
         hits = rule.check(context)
       } catch (error) {
-        out.push(emit(facts, ENGINE_RULES[2]!, {message: `rule ${rule.id} failed: ${(error as Error).message}`}))
+        out.push(emit(facts, engineRule('rule-crashed'), {message: `rule ${rule.id} failed: ${(error as Error).message}`}))
         continue
       }
       for (const hit of hits) out.push(emit(facts, rule, hit, hit.level ? undefined : level))
@@ -195,14 +219,30 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     return out
   }
 
+  // Findings about the file's text rather than one statement's meaning.
+  const textFinding = (id: string, line: number, column: number, message: string): Finding[] => {
+    const rule = engineRule(id)
+    const level = options.levels[id]
+    if (level === 'off') return []
+    const source = sourceLine(line)
+    return [{rule: id, level: level ?? rule.level, file, line, column, message, hint: rule.fix, ...shownSource(source, column), fingerprint: fingerprint(id, file, normalise(source))}]
+  }
+  const unclosedFinding = ({what, line, column}: NonNullable<SqlChunk['unclosed']>) => {
+    const opener = what === 'comment' ? 'this /* comment' : `this ${what}`
+    return textFinding('syntax-unterminated', line, column, `${opener} is never closed: the rest of the file, from line ${line} on, is inside it, so nothing after it is audited`)
+  }
+  let delimiter = {text: ';', line: 0, column: 0}
+
   let chunksDone = 0
   for (const chunk of chunks) {
     options.onChunk?.(++chunksDone)
     if (chunk.kind === 'directive') {
       if (previous) deliver(previous.findings)
       previous = undefined
+      if (chunk.directive?.name === 'delimiter') delimiter = {text: chunk.directive.argument, line: chunk.line, column: chunk.column}
       continue
     }
+    const unclosed = chunk.unclosed ? unclosedFinding(chunk.unclosed) : []
     const allTokens = tokenize(chunk.text, {line: chunk.line, column: chunk.column, offset: chunk.offset})
     const tokens = significant(allTokens)
     const suppressions = readSuppressions(allTokens, known)
@@ -213,7 +253,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
       ready.push(...previous.findings, ...invalidSuppressions(trailing, file, sourceLine))
     }
     if (tokens.length === 0) {
-      deliver(ready)
+      deliver([...ready, ...unclosed])
       previous = undefined
       continue
     }
@@ -221,12 +261,16 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const statement: AuditStatement = {file, text: chunk.text.slice(tokens[0]!.start - chunk.offset), tokens, allTokens, line: tokens[0]!.line, column: tokens[0]!.column}
     const statementFindings = auditStatement(statement)
     for (const inner of routineBody(statement)) statementFindings.push(...auditStatement(inner))
+    statementFindings.push(...unclosed)
     applySuppressions(statementFindings, own)
     ready.push(...invalidSuppressions(own, file, sourceLine))
     deliver(ready)
     previous = {findings: statementFindings, endLine: tokens[tokens.length - 1]!.line}
   }
   if (previous) deliver(previous.findings)
+  if (delimiter.text !== ';') {
+    deliver(textFinding('delimiter-not-reset', delimiter.line, delimiter.column, `DELIMITER ${delimiter.text} is still in force at the end of the file: a file run after this one would have its statements read up to the next ${delimiter.text}`))
+  }
   return {findings, statements}
 }
 
