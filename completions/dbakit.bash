@@ -19,6 +19,7 @@ _dbakit() {
         --baseline) COMPREPLY=(); return ;;
         --changed-since) COMPREPLY=(); return ;;
         --connect-timeout) COMPREPLY=(); return ;;
+        --encoding) COMPREPLY=(); return ;;
         --fail-on) COMPREPLY=($(compgen -W "error warning notice never" -- "$cur")); return ;;
         --flavor) COMPREPLY=($(compgen -W "mysql mariadb" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "text json sarif junit github checkstyle" -- "$cur")); return ;;
@@ -28,7 +29,7 @@ _dbakit() {
         --url) COMPREPLY=(); return ;;
         --write-baseline) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--baseline --changed-since --color --connect-timeout --fail-on --flavor --format --json --offline-fallback --password-stdin --profile -p --schema --server-version --url --verbose --write-baseline" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--baseline --changed-since --color --connect-timeout --encoding --fail-on --flavor --format --json --offline-fallback --password-stdin --profile -p --schema --server-version --url --verbose --write-baseline" -- "$cur")) ;;
     "audit explain")
       case "$prev" in
 

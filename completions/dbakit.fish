@@ -24,6 +24,7 @@ complete -c dbakit -n '__dbakit_using audit' -l baseline -x -d 'Ignore findings 
 complete -c dbakit -n '__dbakit_using audit' -l changed-since -x -d 'Audit only the files changed since this branch left REV (compared with the merge base, as `git diff REV...`), uncommitted and untracked ones included.'
 complete -c dbakit -n '__dbakit_using audit' -l color -d 'Colour the output (default: only on a terminal; NO_COLOR and FORCE_COLOR are honoured).'
 complete -c dbakit -n '__dbakit_using audit' -l connect-timeout -x -d 'Seconds to wait for the server to answer when connecting.'
+complete -c dbakit -n '__dbakit_using audit' -l encoding -x -d 'Read the SQL files in this encoding, e.g. latin1 for legacy dumps (default UTF-8, or encoding in .dbakit.yaml).'
 complete -c dbakit -n '__dbakit_using audit' -l fail-on -x -a 'error warning notice never' -d 'Exit 1 when a finding is at or above this level (default error, or failOn in .dbakit.yaml).'
 complete -c dbakit -n '__dbakit_using audit' -l flavor -x -a 'mysql mariadb' -d 'Target server flavor when no server is given.'
 complete -c dbakit -n '__dbakit_using audit' -l format -x -a 'text json sarif junit github checkstyle' -d 'Output format (--json is the same as --format json, and refuses any other).'

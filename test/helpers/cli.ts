@@ -16,7 +16,7 @@ export interface CliResult {
 
 export interface CliOptions {
   /** Written to stdin, then stdin is closed. Without it stdin is empty (a pipe, never a terminal). */
-  input?: string
+  input?: string | Buffer
   env?: Record<string, string | undefined>
   /** Leave stdin open for onSpawn to write to and close. */
   keepStdinOpen?: boolean

@@ -15,7 +15,7 @@ const workspace = (files: Record<string, string | Buffer>) => {
   }
   return dir
 }
-const audit = (args: string[], options: {cwd: string; input?: string}) =>
+const audit = (args: string[], options: {cwd: string; input?: string | Buffer}) =>
   runCli(['audit', ...args], {cwd: options.cwd, ...(options.input === undefined ? {} : {input: options.input}), env: {DBAKIT_HOME: freshHome()}})
 interface Report {
   findings: Array<{rule: string; level: string; line: number; column: number; file: string; message: string}>
@@ -155,5 +155,96 @@ describe('dbakit audit --changed-since', () => {
     assert.equal(code, 2, stderr)
     assert.equal(stdout, '')
     assert.match(stderr, /--changed-since origin\/nope: no such revision/)
+  })
+})
+
+describe('dbakit audit: nothing passes unread', () => {
+  it('reports a comment never closed as an error at the line it opens, so the DROP inside it cannot pass', async () => {
+    const dir = workspace({'m.sql': 'CREATE TABLE t (id INT PRIMARY KEY);\n/* retire the old table\nDROP TABLE t;\n'})
+    const {code, stdout, stderr} = await audit(['m.sql', '--json'], {cwd: dir})
+    assert.equal(code, 1, stderr)
+    const finding = report(stdout).findings.find((f) => f.rule === 'syntax-unterminated')
+    assert.ok(finding, stdout)
+    assert.deepEqual([finding.level, finding.line, finding.column], ['error', 2, 1])
+    assert.match(finding.message, /comment is never closed/)
+  })
+
+  it('reports a string and a quoted identifier never closed, with the text report naming file and line', async () => {
+    const dir = workspace({'s.sql': "SELECT 1;\nINSERT INTO t (a) VALUES ('abc);\nDROP TABLE t;\n", 'q.sql': 'SELECT `a FROM t;\nDROP TABLE t;\n'})
+    const {code, stdout} = await audit(['s.sql', 'q.sql'], {cwd: dir})
+    assert.equal(code, 1)
+    assert.match(stdout, /s\.sql\n {2}2:27 +error +this string is never closed/)
+    assert.match(stdout, /q\.sql\n {2}1:8 +error +this quoted identifier is never closed/)
+  })
+
+  it('audits every statement a DELIMITER block sends, and warns at the DELIMITER never set back', async () => {
+    const sql = 'DELIMITER $$\nDROP PROCEDURE IF EXISTS p; CREATE PROCEDURE p() BEGIN DELETE FROM a; END$$\nDROP TABLE a;\nDROP TABLE b;\n'
+    const {code, stdout, stderr} = await audit(['d.sql', '--json'], {cwd: workspace({'d.sql': sql})})
+    assert.equal(code, 1, stderr)
+    assert.deepEqual(found(stdout).filter((f) => /drop-table|without-where|delimiter/.test(f)).sort(), [
+      'delimiter-not-reset@d.sql:1',
+      'destructive-drop-table@d.sql:3',
+      'destructive-drop-table@d.sql:4',
+      'dml-delete-without-where@d.sql:2',
+    ])
+  })
+
+  it('keeps a file that sets DELIMITER back to ; free of the warning', async () => {
+    const sql = 'DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\nDELIMITER ;\n'
+    const {code, stdout} = await audit(['d.sql', '--json'], {cwd: workspace({'d.sql': sql})})
+    assert.equal(code, 0)
+    assert.deepEqual(found(stdout), [])
+  })
+
+  it('exits 2 for a directory with no .sql files, as for a glob that matches nothing', async () => {
+    const dir = workspace({'migrations/README.md': '# notes\n'})
+    for (const input of ['migrations', 'migrations/*.sql']) {
+      const {code, stdout, stderr} = await audit([input], {cwd: dir})
+      assert.equal(code, 2, `${input}: ${stderr}`)
+      assert.equal(stdout, '')
+      assert.match(stderr, /migrations/)
+    }
+  })
+})
+
+describe('dbakit audit: encodings', () => {
+  const latin1 = Buffer.from("SELECT 1;\nINSERT INTO t (a) VALUES ('caf\xe9');\nDROP TABLE t;\n", 'latin1')
+
+  it('stops on bytes that are not UTF-8, naming the file and line and the flag to use', async () => {
+    const {code, stdout, stderr} = await audit(['legacy.sql'], {cwd: workspace({'legacy.sql': latin1})})
+    assert.equal(code, 2)
+    assert.equal(stdout, '')
+    assert.match(stderr, /legacy\.sql is not valid UTF-8: line 2 has the byte 0xE9/)
+    assert.match(stderr, /--encoding latin1/)
+  })
+
+  it('reads a legacy file in the encoding named by --encoding, by .dbakit.yaml, or for stdin', async () => {
+    const dir = workspace({'legacy.sql': latin1, 'yaml/.dbakit.yaml': 'encoding: latin1\n', 'yaml/legacy.sql': latin1})
+    for (const [args, input] of [[['legacy.sql', '--encoding', 'latin1'], undefined], [['yaml'], undefined], [['-', '--encoding', 'latin1'], latin1]] as const) {
+      const {code, stdout, stderr} = await audit([...args, '--format', 'text'], {cwd: dir, ...(input ? {input} : {})})
+      assert.equal(code, 1, `${args.join(' ')}: ${stderr}`)
+      assert.match(stdout, /3:12 +error +DROP TABLE deletes t/)
+    }
+    const shown = await audit(['legacy.sql', '--encoding', 'latin1', '--json'], {cwd: dir})
+    assert.ok(!shown.stdout.includes('\uFFFD'))
+  })
+
+  it('reads UTF-16 with a byte order mark, and UTF-8 with one', async () => {
+    const text = 'DROP TABLE t;\n'
+    const dir = workspace({'u16.sql': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]), 'bom.sql': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])})
+    const {code, stdout, stderr} = await audit(['u16.sql', 'bom.sql', '--json'], {cwd: dir})
+    assert.equal(code, 1, stderr)
+    assert.deepEqual(found(stdout).sort(), ['destructive-drop-table@bom.sql:1', 'destructive-drop-table@u16.sql:1'])
+    assert.equal(report(stdout).findings[0]!.column, 12)
+  })
+
+  it('exits 2 on an encoding it does not know, from the flag or from .dbakit.yaml', async () => {
+    const dir = workspace({'a.sql': 'SELECT 1;\n', 'y/.dbakit.yaml': 'encoding: klingon\n', 'y/a.sql': 'SELECT 1;\n'})
+    const flag = await audit(['a.sql', '--encoding', 'klingon'], {cwd: dir})
+    assert.equal(flag.code, 2)
+    assert.match(flag.stderr, /unknown encoding klingon/)
+    const yaml = await audit(['y'], {cwd: dir})
+    assert.equal(yaml.code, 2)
+    assert.match(yaml.stderr, /\.dbakit\.yaml.*encoding/s)
   })
 })

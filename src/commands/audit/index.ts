@@ -8,7 +8,7 @@ import {colorEnabled} from '../../lib/core/style.ts'
 
 export default class Audit extends BaseCommand {
   static override summary = 'Review SQL and migration files before they run: offline, against a schema snapshot, or against a live server.'
-  static override description = `Splits files like the mysql client (DELIMITER included), parses each statement, and runs the rule catalog (\`dbakit audit rules\`). Statements the parser cannot read are still audited by the token rules. Settings come from the nearest .dbakit.yaml above the files: rules (id: error|warning|notice|off), thresholds, ignore (path globs), target (flavor, version), failOn. Suppress one finding inline with \`-- dbakit-ignore RULE-ID: reason\` on the statement or its line; the reason is required and shown in the report.
+  static override description = `Splits files like the mysql client (DELIMITER included), parses each statement, and runs the rule catalog (\`dbakit audit rules\`). Statements the parser cannot read are still audited by the token rules. Settings come from the nearest .dbakit.yaml above the files: rules (id: error|warning|notice|off), thresholds, ignore (path globs), target (flavor, version), failOn, encoding. Suppress one finding inline with \`-- dbakit-ignore RULE-ID: reason\` on the statement or its line; the reason is required and shown in the report.
 
 Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 for unreadable input or bad configuration, 3 when a server given with --profile/--url cannot be reached.`
   static override examples = [
@@ -30,6 +30,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
     'changed-since': Flags.string({summary: 'Audit only the files changed since this branch left REV (compared with the merge base, as `git diff REV...`), uncommitted and untracked ones included.'}),
     baseline: Flags.file({summary: 'Ignore findings recorded in this baseline file.'}),
     'write-baseline': Flags.string({summary: 'Record the current findings in this file (they stop failing when used with --baseline).'}),
+    encoding: Flags.string({summary: 'Read the SQL files in this encoding, e.g. latin1 for legacy dumps (default UTF-8, or encoding in .dbakit.yaml).', env: 'DBAKIT_ENCODING'}),
     'offline-fallback': Flags.boolean({summary: 'When the server given with --profile/--url cannot be reached, audit offline instead of exiting 3.'}),
     ...serverFlags,
   }
@@ -62,6 +63,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
       inputs,
       cwd: process.cwd(),
       readStdin: readAllStdin,
+      ...(flags.encoding ? {encoding: flags.encoding} : {}),
       ...(flags['fail-on'] ? {failOn: flags['fail-on']} : {}),
       ...(flags.flavor ? {flavor: flags.flavor} : {}),
       ...(flags['server-version'] ? {version: flags['server-version']} : {}),

@@ -15,9 +15,11 @@ export interface AuditProjectConfig {
   ignore: string[]
   target?: {flavor?: SqlFlavor; version?: string}
   failOn?: Level | 'never'
+  /** How the project's SQL files are encoded, when not UTF-8 (--encoding wins). */
+  encoding?: string
 }
 
-const KEYS = ['rules', 'thresholds', 'ignore', 'target', 'failOn'] as const
+const KEYS = ['rules', 'thresholds', 'ignore', 'target', 'failOn', 'encoding'] as const
 
 /** Nearest .dbakit.yaml in `start` or a directory above it. */
 export function findProjectConfig(start: string): string | undefined {
@@ -109,5 +111,18 @@ export async function loadProjectConfig(path: string | undefined, knownRules: Re
     if (root.failOn !== 'never' && !LEVELS.includes(root.failOn as Level)) throw file.invalid(['failOn'], 'must be error, warning, notice or never', fix)
     config.failOn = root.failOn as Level | 'never'
   }
+  if (root.encoding !== undefined) {
+    if (typeof root.encoding !== 'string' || !isEncoding(root.encoding)) throw file.invalid(['encoding'], 'must name a text encoding', 'e.g. encoding: latin1 (also windows-1252, cp1251, gbk, shift_jis, utf-16le)')
+    config.encoding = root.encoding
+  }
   return config
+}
+
+function isEncoding(label: string): boolean {
+  try {
+    new TextDecoder(label)
+    return true
+  } catch {
+    return false
+  }
 }

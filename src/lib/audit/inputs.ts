@@ -1,7 +1,7 @@
 import {execFile} from 'node:child_process'
 import {glob, readdir, readFile, stat} from 'node:fs/promises'
 import {isAbsolute, join, matchesGlob, relative, resolve} from 'node:path'
-import {promisify} from 'node:util'
+import {promisify, TextDecoder} from 'node:util'
 import {usageError} from '../core/errors.ts'
 
 export interface SqlSource {
@@ -18,18 +18,23 @@ const hasGlob = (pattern: string) => /[*?[\]{}]/.test(pattern)
  * Anything unreadable or binary stops the run with a usage error naming it: an audit that silently
  * skipped a file would pass a migration nobody reviewed.
  */
-export async function collectSources(options: {inputs: string[]; cwd: string; ignore: string[]; readStdin: () => Promise<string>; changedSince?: string}): Promise<SqlSource[]> {
+export async function collectSources(options: {inputs: string[]; cwd: string; ignore: string[]; readStdin: () => Promise<Buffer>; changedSince?: string; encoding?: string}): Promise<SqlSource[]> {
+  const decode = textDecoder(options.encoding)
   const files = new Set<string>()
   const sources: SqlSource[] = []
   for (const input of options.inputs) {
     if (input === '-') {
-      sources.push({name: '<stdin>', text: await options.readStdin()})
+      sources.push({name: '<stdin>', text: decode(await options.readStdin(), '<stdin>')})
       continue
     }
     const absolute = isAbsolute(input) ? input : resolve(options.cwd, input)
     const info = await stat(absolute).catch(() => undefined)
-    if (info?.isDirectory()) for (const file of await sqlFilesUnder(absolute)) files.add(file)
-    else if (info?.isFile()) files.add(absolute)
+    if (info?.isDirectory()) {
+      const found = await sqlFilesUnder(absolute)
+      // A wrong directory would otherwise pass the gate having audited nothing.
+      if (found.length === 0) throw usageError('INPUT_NO_SQL', `${input} holds no .sql files`, {hint: 'name the directory with the migrations, or the files themselves (any extension) or a glob'})
+      for (const file of found) files.add(file)
+    } else if (info?.isFile()) files.add(absolute)
     else if (hasGlob(input)) {
       let matched = 0
       for await (const file of glob(input, {cwd: options.cwd})) {
@@ -56,7 +61,7 @@ export async function collectSources(options: {inputs: string[]; cwd: string; ig
   }
   selected = selected.filter((file) => !options.ignore.some((pattern) => matchesGlob(display(file), pattern)))
   selected.sort()
-  for (const file of selected) sources.push({name: display(file), text: await readSqlFile(file, display(file))})
+  for (const file of selected) sources.push({name: display(file), text: decode(await readSqlFile(file, display(file)), display(file))})
   return sources
 }
 
@@ -70,15 +75,72 @@ async function sqlFilesUnder(directory: string): Promise<string[]> {
   return found
 }
 
-async function readSqlFile(path: string, name: string): Promise<string> {
-  let buffer: Buffer
+async function readSqlFile(path: string, name: string): Promise<Buffer> {
   try {
-    buffer = await readFile(path)
+    return await readFile(path)
   } catch (error) {
     throw usageError('INPUT_UNREADABLE', `cannot read ${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {hint: 'check the file\'s permissions'})
   }
-  if (buffer.includes(0)) throw usageError('INPUT_BINARY', `${name} is not a text file (it contains NUL bytes)`, {hint: 'audit SQL text files only; a compressed dump must be decompressed first'})
-  return buffer.toString('utf8').replace(/^\uFEFF/, '')
+}
+
+const ENCODING_HINT = 'if the file is in a legacy encoding, name it: --encoding latin1 (or encoding: latin1 in .dbakit.yaml)'
+
+/**
+ * How SQL bytes become text. Without an encoding: UTF-8, or UTF-16 when a byte order mark says so;
+ * bytes that are not UTF-8 stop the run with their line, since replacing them would audit (and
+ * show) text that is not in the file. With one (any WHATWG label: latin1, cp1251, gbk, ...),
+ * every file is read in it.
+ */
+export function textDecoder(encoding?: string): (bytes: Buffer, name: string) => string {
+  if (encoding !== undefined) {
+    let decoder: TextDecoder
+    try {
+      decoder = new TextDecoder(encoding)
+    } catch {
+      throw usageError('ENCODING_UNKNOWN', `unknown encoding ${encoding}`, {hint: 'name one such as utf-8, latin1 (windows-1252), cp1251, gbk, shift_jis or utf-16le'})
+    }
+    return (bytes, name) => {
+      const text = decoder.decode(bytes)
+      if (!decoder.encoding.startsWith('utf-16') && text.includes('\0')) throw binaryInput(name)
+      return text
+    }
+  }
+  return (bytes, name) => {
+    const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined
+    if (utf16) return new TextDecoder(utf16).decode(bytes)
+    if (bytes.includes(0)) throw binaryInput(name)
+    try {
+      return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+    } catch {
+      const at = firstInvalidUtf8(bytes)
+      let line = 1
+      for (let i = bytes.indexOf(10); i !== -1 && i < at; i = bytes.indexOf(10, i + 1)) line++
+      throw usageError('INPUT_NOT_UTF8', `${name} is not valid UTF-8: line ${line} has the byte 0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}, which UTF-8 does not allow there`, {hint: ENCODING_HINT})
+    }
+  }
+}
+
+const binaryInput = (name: string) => usageError('INPUT_BINARY', `${name} is not a text file (it contains NUL bytes)`, {hint: 'audit SQL text files only; a compressed dump must be decompressed first'})
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!
+    if (lead < 0x80) {
+      i++
+      continue
+    }
+    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0
+    if (length === 0) return i
+    // The second byte's range excludes overlong forms, surrogates and code points above U+10FFFF.
+    const second = bytes[i + 1] ?? 0
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf
+    if (second < low || second > high) return i
+    for (let k = 2; k < length; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i
+    i += length
+  }
+  return -1
 }
 
 /**

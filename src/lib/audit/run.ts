@@ -22,7 +22,9 @@ export const DEFAULT_TARGET: AuditTarget = {flavor: 'mysql', version: '8.0.36'}
 export interface AuditRequest {
   inputs: string[]
   cwd: string
-  readStdin: () => Promise<string>
+  readStdin: () => Promise<Buffer>
+  /** How the SQL is encoded when it is not UTF-8; overrides encoding in .dbakit.yaml. */
+  encoding?: string
   failOn?: Level | 'never'
   flavor?: SqlFlavor
   version?: string
@@ -112,7 +114,7 @@ async function planAudit(request: AuditRequest): Promise<AuditPlan> {
   }
   const failOn = request.failOn ?? config.failOn ?? 'error'
 
-  const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {})})
+  const sources = await collectSources({inputs: request.inputs, cwd: request.cwd, ignore: config.ignore, readStdin: request.readStdin, ...(request.changedSince ? {changedSince: request.changedSince} : {}), ...((request.encoding ?? config.encoding) ? {encoding: request.encoding ?? config.encoding!} : {})})
   const baseline = request.baseline ? await readBaseline(request.baseline, request.inputs) : new Set<string>()
   // Found out before the audit, not after its report has been written.
   if (request.writeBaseline) await checkWritable(resolve(request.cwd, request.writeBaseline))

@@ -26,13 +26,13 @@ export async function askConfirmation(message: string, flagInstead = '--yes'): P
 }
 
 /** Reads stdin to its end (SQL piped in); no timeout, however slow the writer. */
-export async function readAllStdin(): Promise<string> {
+export async function readAllStdin(): Promise<Buffer> {
   if (process.stdin.isTTY) {
     throw usageError('STDIN_IS_TTY', '- reads SQL from a pipe, but stdin is a terminal', {hint: 'pipe the SQL in, e.g. `cat change.sql | dbakit audit -`, or name the files'})
   }
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk))
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
 /**
@@ -45,7 +45,7 @@ export async function readSecretFromStdin(flag = '--password-stdin'): Promise<st
       hint: `pipe it in, e.g. \`pass show db/prod | dbakit ... ${flag}\`, or leave out ${flag} to be asked`,
     })
   }
-  const text = (await readAllStdin()).replace(/\r?\n$/, '')
+  const text = (await readAllStdin()).toString('utf8').replace(/\r?\n$/, '')
   if (text.length === 0) {
     throw usageError('EMPTY_STDIN_SECRET', `${flag} was given but stdin was empty`, {
       hint: 'pipe the password in, or pass --no-password for a server that needs none',
