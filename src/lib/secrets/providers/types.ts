@@ -32,6 +32,15 @@ export interface KeyProvider {
   unwrap(wrapped: WrappedKey, aad: Uint8Array): Promise<Uint8Array>
   /** The key and version a new wrap would use now; `kms status` and `kms rewrap` compare against it. */
   currentKey(): Promise<KeyRef>
+  /**
+   * Re-wraps under the current key version inside the KMS (Vault transit rewrap, AWS ReEncrypt),
+   * so the data key never leaves it. Providers without it are re-wrapped by unwrap then wrap.
+   */
+  rewrap?(wrapped: WrappedKey, aad: Uint8Array): Promise<WrappedKey>
+  /** Creates the key for `kms init` (version 1); refuses, exit 2, when it exists already. */
+  createKey?(): Promise<KeyRef>
+  /** Makes a new key version current for new wraps; older versions still unwrap. */
+  rotateKey?(): Promise<KeyRef>
   /** Releases sessions and connections (PKCS#11 session, HTTP agents). */
   close(): Promise<void>
 }
