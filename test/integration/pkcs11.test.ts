@@ -1,56 +1,21 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {after, describe, it} from 'node:test'
-import {DbakitError, ExitCode} from '../../src/lib/core/errors.ts'
+import {ExitCode} from '../../src/lib/core/errors.ts'
 import {Pkcs11KeyProvider, type Pkcs11ProviderOptions} from '../../src/lib/secrets/providers/pkcs11.ts'
+import {destroyKeysWithPrefix, keysWithPrefix, pkcs11js, softhsmPin as pin, withRawSession} from '../helpers/pkcs11.ts'
 import {softhsm} from '../helpers/services.ts'
-
-type Pkcs11js = typeof import('pkcs11js')
-const pkcs11js = createRequire(import.meta.url)('pkcs11js') as Pkcs11js
+import {rejection} from '../helpers/errors.ts'
 
 const runPrefix = `dbakit-test-${process.pid}-${randomBytes(3).toString('hex')}`
 let labels = 0
 const uniqueLabel = () => `${runPrefix}-${++labels}`
-const pin = () => readFileSync(softhsm.pinFile, 'utf8').trim()
 
 const providers: Pkcs11KeyProvider[] = []
 function provider(options: Partial<Pkcs11ProviderOptions> = {}): Pkcs11KeyProvider {
   const made = new Pkcs11KeyProvider({module: softhsm.module, token: softhsm.token, keyLabel: uniqueLabel(), pin: async () => pin(), ...options})
   providers.push(made)
   return made
-}
-
-/** A session of our own on the token, outside the provider, to look at and delete what it made. */
-function withRawSession<T>(work: (library: InstanceType<Pkcs11js['PKCS11']>, session: Buffer) => T): T {
-  const library = new pkcs11js.PKCS11()
-  library.load(softhsm.module)
-  library.C_Initialize()
-  try {
-    const slot = library.C_GetSlotList(true).find((s) => library.C_GetTokenInfo(s).label.trim() === softhsm.token)
-    assert.ok(slot, `token ${softhsm.token} not found`)
-    const session = library.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION)
-    library.C_Login(session, pkcs11js.CKU_USER, pin())
-    try {
-      return work(library, session)
-    } finally {
-      library.C_Logout(session)
-      library.C_CloseSession(session)
-    }
-  } finally {
-    library.C_Finalize()
-    library.close()
-  }
-}
-
-function keysWithPrefix(library: InstanceType<Pkcs11js['PKCS11']>, session: Buffer, prefix: string) {
-  library.C_FindObjectsInit(session, [{type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY}])
-  const handles = library.C_FindObjects(session, 10_000)
-  library.C_FindObjectsFinal(session)
-  return handles
-    .map((handle) => ({handle, label: library.C_GetAttributeValue(session, handle, [{type: pkcs11js.CKA_LABEL}])[0]!.value.toString()}))
-    .filter(({label}) => label.startsWith(prefix))
 }
 
 /** PKCS#11 login and initialisation are per process: the raw session and the PIN check need the token to ourselves. */
@@ -60,20 +25,8 @@ async function closeProviders() {
 
 after(async () => {
   await closeProviders()
-  withRawSession((library, session) => {
-    for (const {handle} of keysWithPrefix(library, session, runPrefix)) library.C_DestroyObject(session, handle)
-  })
+  destroyKeysWithPrefix(runPrefix)
 })
-
-async function rejection(promise: Promise<unknown>): Promise<DbakitError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof DbakitError, `not a DbakitError: ${String(error)}`)
-    return error
-  }
-  assert.fail('expected a rejection')
-}
 
 const aad = Buffer.from('{"account":"app","engine":"mysql","purpose":"profile-password","target":"db1"}')
 

@@ -3,23 +3,13 @@ import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
-import {DbakitError} from '../../src/lib/core/errors.ts'
 import {addProfile, getProfile, listProfiles} from '../../src/lib/connect/profiles.ts'
+import {rejection} from '../helpers/errors.ts'
 
 const configWith = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), 'dbakit-config-')), 'config.yaml')
   writeFileSync(path, text)
   return path
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DbakitError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof DbakitError, String(error))
-    return error
-  }
-  assert.fail('expected a rejection')
 }
 
 describe('config file and profiles', () => {
