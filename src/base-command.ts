@@ -21,6 +21,11 @@ export const serverFlags = {
   'connect-timeout': Flags.integer({summary: 'Seconds to wait for the server to answer when connecting.', min: 1, env: 'DBAKIT_CONNECT_TIMEOUT', helpGroup: 'CONNECTION'}),
 }
 
+/** Where the secret audit log goes: the local state file by default, or a team's MySQL table. */
+export const auditStoreFlags = {
+  store: Flags.string({summary: 'Keep the secret audit log in MySQL instead of the local state file: mysql://user@host:port/database (default database dbakit_state).', env: 'DBAKIT_STORE'}),
+}
+
 interface ErrorReport {
   exitCode: number
   code: string
@@ -130,7 +135,39 @@ export abstract class BaseCommand extends Command {
       ...(password === undefined ? {} : {password}),
       ...(flags['connect-timeout'] === undefined ? {} : {connectTimeoutSeconds: flags['connect-timeout']}),
       ...(isInteractive() ? {ask: (question: string) => askSecret(question, '--password-stdin or DBAKIT_PASSWORD')} : {}),
+      kmsPassword: async (profile, binding) => {
+        const secret = await this.withSecrets({}, (secrets) => secrets.openProfilePassword(profile, binding))
+        this.logger.protect(secret)
+        return secret
+      },
     }
+  }
+
+  /**
+   * Runs work on dbakit's secrets (KMS providers, envelopes, keychain, audit log), closing what it
+   * opened. The audit log's store password comes from DBAKIT_PASSWORD or an option file.
+   */
+  protected async withSecrets<T>(flags: {store?: string}, work: (secrets: import('./lib/secrets/index.ts').Secrets) => Promise<T>): Promise<T> {
+    const [{withSecrets}, {configFilePath}] = await Promise.all([import('./lib/secrets/index.ts'), import('./lib/core/paths.ts')])
+    return withSecrets(
+      {
+        configPath: configFilePath(),
+        env: process.env,
+        warn: (message) => this.logger.warn(message),
+        ...(flags.store === undefined
+          ? {}
+          : {
+              store: flags.store,
+              resolveStore: async (url: string) => {
+                const {resolveTarget} = await import('./lib/connect/target.ts')
+                const target = await resolveTarget(await this.targetRequest({url}))
+                this.logger.protect(target.password)
+                return target
+              },
+            }),
+      },
+      work,
+    )
   }
 
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {

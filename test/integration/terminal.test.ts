@@ -54,4 +54,29 @@ describe('at a terminal', () => {
     assert.equal(tested.code, 0, tested.stdout)
     assert.match(tested.stdout, /role\s+primary/)
   })
+
+  it('sets up a passphrase key typed twice, keeps a secret typed twice, and shows it on the terminal only with --reveal', async () => {
+    const home = freshHome()
+    const env = {DBAKIT_HOME: home, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-bus')}`}
+    const passphrase = 'typed at the keyboard twice'
+    const init = await runInTerminal(['kms', 'init', '--provider', 'passphrase'], [
+      {prompt: /Use a passphrase key/, type: 'y\r'},
+      {prompt: /A new dbakit passphrase:/, type: `${passphrase}\r`},
+      {prompt: /passphrase again:/, type: `${passphrase}\r`},
+    ], env)
+    assert.equal(init.code, 0, init.stdout)
+    assert.doesNotMatch(init.stdout, new RegExp(passphrase), 'the passphrase was echoed')
+    const set = await runInTerminal(['secret', 'set', 'typed'], [
+      {prompt: /Value of typed:/, type: 'keyboard-value\r'},
+      {prompt: /Value of typed again:/, type: 'keyboard-value\r'},
+    ], {...env, DBAKIT_KMS_PASSPHRASE: passphrase})
+    assert.equal(set.code, 0, set.stdout)
+    const hidden = await runInTerminal(['secret', 'get', 'typed'], [], {...env, DBAKIT_KMS_PASSPHRASE: passphrase})
+    assert.equal(hidden.code, 2, hidden.stdout)
+    assert.match(hidden.stdout, /not printing typed on a terminal/)
+    assert.doesNotMatch(hidden.stdout, /keyboard-value/)
+    const shown = await runInTerminal(['secret', 'get', 'typed', '--reveal'], [{prompt: /The dbakit passphrase:/, type: `${passphrase}\r`}], env)
+    assert.equal(shown.code, 0, shown.stdout)
+    assert.match(shown.stdout, /keyboard-value/)
+  })
 })

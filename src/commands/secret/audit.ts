@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../base-command.ts'
+import {auditStoreFlags, BaseCommand} from '../../base-command.ts'
 import {DbakitError, ExitCode} from '../../lib/core/errors.ts'
 import {renderTable} from '../../lib/core/table.ts'
 import type {AuditReading, AuditVerification} from '../../lib/secrets/audit-log.ts'
@@ -17,7 +17,7 @@ Exit status: 0 when the log is intact (or empty), 1 when --verify finds a bad en
   static override flags = {
     verify: Flags.boolean({summary: 'Walk the hash chain and exit 1 naming the first bad entry.'}),
     'expect-head': Flags.string({summary: 'With --verify: SEQ:HASH printed by an earlier --verify; fails when the log no longer reaches it.', dependsOn: ['verify']}),
-    store: Flags.string({summary: 'Keep the log in MySQL instead of the local state file: mysql://user@host:port/database (default database dbakit_state).', env: 'DBAKIT_STORE'}),
+    ...auditStoreFlags,
     'password-stdin': Flags.boolean({summary: 'Read the --store password from standard input (overrides DBAKIT_PASSWORD).', dependsOn: ['store']}),
     limit: Flags.integer({summary: 'Show only the last N entries.', min: 1}),
   }

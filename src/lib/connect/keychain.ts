@@ -7,10 +7,11 @@ interface Keytar {
   getPassword(service: string, account: string): Promise<string | null>
   setPassword(service: string, account: string, password: string): Promise<void>
   deletePassword(service: string, account: string): Promise<boolean>
+  findCredentials(service: string): Promise<Array<{account: string; password: string}>>
 }
 
 const HEADLESS_HINT =
-  'on a host without a desktop keychain, keep the password elsewhere: --password-env VAR or --defaults-file FILE; ' +
+  'on a host without a desktop keychain, keep the password elsewhere: as a KMS envelope (`dbakit kms init`, then --password-kms), or with --password-env VAR or --defaults-file FILE; ' +
   'on Linux the keychain needs a D-Bus session with gnome-keyring (or another Secret Service) unlocked'
 
 let loaded: Promise<Keytar> | undefined
@@ -42,6 +43,8 @@ export const keychain = {
   get: (account: string) => call('read a secret', (k) => k.getPassword(KEYCHAIN_SERVICE, account)),
   set: (account: string, secret: string) => call('store a secret', (k) => k.setPassword(KEYCHAIN_SERVICE, account, secret)),
   delete: (account: string) => call('delete a secret', (k) => k.deletePassword(KEYCHAIN_SERVICE, account)),
+  /** The accounts dbakit has entries for; their secrets are read by the library but not returned. */
+  accounts: () => call('list its secrets', async (k) => (await k.findCredentials(KEYCHAIN_SERVICE)).map((credential) => credential.account)),
 }
 
 function firstLine(error: unknown): string {
