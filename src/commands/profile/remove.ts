@@ -15,7 +15,7 @@ export default class ProfileRemove extends BaseCommand {
   async run(): Promise<RemoveProfileResult> {
     const {args, flags} = await this.parse(ProfileRemove)
     const profile = await getProfile(args.name)
-    const what = `profile ${profile.name} (${profile.url})${profile.password.kind === 'keychain' ? ' and its keychain password' : ''}`
+    const what = `profile ${profile.name} (${profile.url})${profile.password.kind === 'keychain' ? ' and its keychain password' : profile.password.kind === 'kms' ? ' and its KMS envelope' : ''}`
     if (flags['dry-run']) {
       this.note(`Would remove ${what}.`)
       return removeProfile(args.name, {dryRun: true})
@@ -24,6 +24,7 @@ export default class ProfileRemove extends BaseCommand {
       throw new DbakitError(ExitCode.stopped, 'DECLINED', 'nothing removed: not confirmed')
     }
     const result = await removeProfile(args.name, {dryRun: false})
+    if (profile.password.kind === 'kms') await this.withSecrets({}, (secrets) => secrets.removeProfilePassword(args.name))
     this.note(`Removed ${what}.`)
     return result
   }

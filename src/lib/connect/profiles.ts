@@ -10,10 +10,12 @@ import {assertNoPasswordInUrl, parseConnectionUrl, type Engine, type ParsedUrl} 
 
 /**
  * Where a profile's password comes from. The config file names the source, never the secret:
- * `keychain`, `env:VAR`, `defaults-file:PATH`, `prompt` or `none`.
+ * `keychain`, `kms` (an envelope under dbakit's key hierarchy), `env:VAR`, `defaults-file:PATH`,
+ * `prompt` or `none`.
  */
 export type PasswordSource =
   | {kind: 'keychain'}
+  | {kind: 'kms'}
   | {kind: 'env'; variable: string}
   | {kind: 'defaults-file'; path: string}
   | {kind: 'prompt'}
@@ -105,6 +107,8 @@ export function describePasswordSource(source: PasswordSource): string {
   switch (source.kind) {
     case 'keychain':
       return 'OS keychain'
+    case 'kms':
+      return 'KMS envelope'
     case 'env':
       return `environment variable ${source.variable}`
     case 'defaults-file':
@@ -117,7 +121,7 @@ export function describePasswordSource(source: PasswordSource): string {
 }
 
 export function parsePasswordSource(text: string): PasswordSource | undefined {
-  if (text === 'keychain' || text === 'prompt' || text === 'none') return {kind: text}
+  if (text === 'keychain' || text === 'kms' || text === 'prompt' || text === 'none') return {kind: text}
   const env = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(text)
   if (env) return {kind: 'env', variable: env[1]!}
   const file = /^defaults-file:(.+)$/.exec(text)
@@ -220,7 +224,7 @@ function readProfile(config: ConfigFile, name: string, value: unknown): Profile 
   }
   const password = typeof entry.password === 'string' ? parsePasswordSource(entry.password) : entry.password === undefined ? {kind: 'none' as const} : undefined
   if (!password) {
-    throw config.invalid(at('password'), 'must be keychain, env:VAR, defaults-file:PATH, prompt or none', fix)
+    throw config.invalid(at('password'), 'must be keychain, kms, env:VAR, defaults-file:PATH, prompt or none', fix)
   }
   const profile: Profile = {name, engine: parsed.engine, url: parsed.display, password}
   if (entry.tls !== undefined) profile.tls = readTls(config, at('tls'), entry.tls, fix)
@@ -295,11 +299,7 @@ export async function addProfile(input: AddProfileInput): Promise<Profile> {
   const config = await ConfigFile.load(configPath)
   const existing = readProfiles(config)
   const previous = existing.find((profile) => profile.name === input.name)
-  if (previous && !input.replace) {
-    throw usageError('PROFILE_EXISTS', `profile "${input.name}" already exists (${previous.url})`, {
-      hint: `pass --force to replace it, or remove it first with \`dbakit profile remove ${input.name}\``,
-    })
-  }
+  if (previous && !input.replace) throw profileExists(previous)
   // Only this config's own account is touched: a legacy entry may belong to another config's profile of the same name.
   if (input.password.kind === 'keychain') await keychain.set(keychainAccountFor(input.name, configPath), input.secret!)
   else if (previous?.password.kind === 'keychain') await keychain.delete(keychainAccountFor(input.name, configPath))
@@ -310,6 +310,21 @@ export async function addProfile(input: AddProfileInput): Promise<Profile> {
   config.set(['profiles', input.name], config.document.createNode(entry))
   await config.save()
   return readProfile(config, input.name, entry)
+}
+
+/**
+ * What a password kept as an envelope is bound to (its AAD): the engine, the server and the
+ * account, so an envelope copied to a profile for another server or user does not open.
+ */
+export function passwordBinding(url: ParsedUrl): {engine: string; target: string; account: string} {
+  return {engine: url.engine, target: url.hosts.map((h) => `${h.host}:${h.port}`).join(',') || (url.params.socket ?? 'localhost'), account: url.user ?? ''}
+}
+
+/** Replacing a profile is asked for with --force, never done by surprise. */
+export function profileExists(previous: Profile) {
+  return usageError('PROFILE_EXISTS', `profile "${previous.name}" already exists (${previous.url})`, {
+    hint: `pass --force to replace it, or remove it first with \`dbakit profile remove ${previous.name}\``,
+  })
 }
 
 export interface RemoveProfileResult {

@@ -2,7 +2,7 @@ import {environmentError, usageError} from '../core/errors.ts'
 import {defaultOptionFilePath, readClientOptions} from './option-file.ts'
 import {existsSync} from 'node:fs'
 import {configFilePath} from '../core/paths.ts'
-import {getProfile, readKeychainSecret, realConfigPath, type PasswordSource, type TlsSettings} from './profiles.ts'
+import {getProfile, passwordBinding, readKeychainSecret, realConfigPath, type PasswordSource, type TlsSettings} from './profiles.ts'
 import {assertNoPasswordInUrl, parseConnectionUrl, type ParsedUrl} from './url.ts'
 
 /** Everything a driver factory needs to reach one server, the password already resolved. */
@@ -30,6 +30,8 @@ export interface TargetRequest {
   env?: NodeJS.ProcessEnv
   /** Asks a person for the password; absent when nobody can be asked. */
   ask?: (question: string) => Promise<string>
+  /** Opens the envelope of a profile whose password source is `kms` (the secrets area does). */
+  kmsPassword?: (profile: string, binding: ReturnType<typeof passwordBinding>) => Promise<string>
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10
@@ -71,7 +73,10 @@ export async function resolveTarget(request: TargetRequest): Promise<ConnectionT
   let user = url.user
   let password = request.password ?? (env.DBAKIT_PASSWORD || undefined)
   if (password === undefined && source) {
-    const fromSource = await passwordFromSource(source, request.profile!, configPath, env, request.ask)
+    const fromSource =
+      source.kind === 'kms'
+        ? {password: await kmsPassword(request, url)}
+        : await passwordFromSource(source, request.profile!, configPath, env, request.ask)
     password = fromSource.password
     user ??= fromSource.user
   } else if (password === undefined && request.url && url.engine === 'mysql' && existsSync(defaultOptionFilePath())) {
@@ -100,6 +105,13 @@ export async function resolveTarget(request: TargetRequest): Promise<ConnectionT
   }
 }
 
+async function kmsPassword(request: TargetRequest, url: ParsedUrl): Promise<string> {
+  if (!request.kmsPassword) {
+    throw usageError('KMS_PASSWORD_UNSUPPORTED', `profile "${request.profile}" keeps its password as a KMS envelope, which this command cannot open`, {hint: 'pass the password with --password-stdin or DBAKIT_PASSWORD'})
+  }
+  return request.kmsPassword(request.profile!, passwordBinding(url))
+}
+
 function labelOf(url: ParsedUrl, user: string | undefined): string {
   const where = url.hosts.length === 0 ? url.params.socket ?? 'localhost' : url.hosts.map((h) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`).join(',')
   return user ? `${user}@${where}` : where
@@ -114,7 +126,7 @@ function tlsModeFromParam(value: string): TlsSettings['mode'] {
 }
 
 async function passwordFromSource(
-  source: PasswordSource,
+  source: Exclude<PasswordSource, {kind: 'kms'}>,
   profile: string,
   configPath: string,
   env: NodeJS.ProcessEnv,
