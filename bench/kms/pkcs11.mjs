@@ -5,8 +5,8 @@
 // Usage: node bench/kms/pkcs11.mjs [ITERATIONS]   (needs a build and `scripts/services start softhsm`)
 import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {Pkcs11KeyProvider} from '../../dist/lib/secrets/providers/pkcs11.js'
+import {openTokenSession, pkcs11} from './token.mjs'
 
 const iterations = Number(process.argv[2] ?? 20000)
 const need = (name) => process.env[name] ?? (console.error(`${name} is not set: source "$(scripts/services env)" first`), process.exit(2))
@@ -31,16 +31,8 @@ for (let i = 0; i < iterations; i++) await provider.unwrap(wrapped, aad)
 results.push(['dbakit pkcs11 provider', 'unwrap', perSecond(iterations, start)])
 await provider.close()
 
-const pkcs11 = createRequire(import.meta.url)('pkcs11js')
-const library = new pkcs11.PKCS11()
-library.load(module)
-library.C_Initialize()
-const slot = library.C_GetSlotList(true).find((s) => library.C_GetTokenInfo(s).label.trim() === token)
-const session = library.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION)
-library.C_Login(session, pkcs11.CKU_USER, pin)
-library.C_FindObjectsInit(session, [{type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY}, {type: pkcs11.CKA_LABEL, value: keyLabel}])
-const [key] = library.C_FindObjects(session, 1)
-library.C_FindObjectsFinal(session)
+const {library, session, keysLabelled, close} = openTokenSession({module, token, pin})
+const [key] = keysLabelled(keyLabel)
 const gcm = (iv) => ({mechanism: pkcs11.CKM_AES_GCM, parameter: {type: pkcs11.CK_PARAMS_AES_GCM, iv, ivBits: 96, aad, tagBits: 128}})
 const iv = Buffer.from(wrapped.params.iv, 'base64')
 const ciphertext = Buffer.from(wrapped.wrapped, 'base64')
@@ -57,9 +49,7 @@ for (let i = 0; i < iterations; i++) {
 }
 results.push(['pkcs11js direct', 'unwrap', perSecond(iterations, start)])
 library.C_DestroyObject(session, key)
-library.C_Logout(session)
-library.C_CloseSession(session)
-library.C_Finalize()
+close()
 
 console.log(`Node ${process.version}, ${iterations} iterations each, token "${token}" (${module})\n`)
 console.log('| run | operation | per second |\n|---|---|---|')
