@@ -2,17 +2,18 @@
 _dbakit() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "audit autocomplete profile secret" -- "$cur")); return
+    COMPREPLY=($(compgen -W "audit autocomplete kms profile secret" -- "$cur")); return
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
+      kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
-      secret) COMPREPLY=($(compgen -W "audit" -- "$cur")); return ;;
+      secret) COMPREPLY=($(compgen -W "audit delete get list set" -- "$cur")); return ;;
     esac
   fi
   local id=${COMP_WORDS[1]}
-  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit profile secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
+  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit kms profile secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
   case "$id" in
     "audit")
       case "$prev" in
@@ -54,6 +55,39 @@ _dbakit() {
 
       esac
       COMPREPLY=($(compgen -W "bash zsh fish --color --json --script --verbose" -- "$cur")) ;;
+    "kms init")
+      case "$prev" in
+        --address) COMPREPLY=(); return ;;
+        --endpoint) COMPREPLY=(); return ;;
+        --key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --module) COMPREPLY=(); return ;;
+        --mount) COMPREPLY=(); return ;;
+        --namespace) COMPREPLY=(); return ;;
+        --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --pin-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --provider) COMPREPLY=($(compgen -W "pkcs11 vault-transit aws-kms passphrase" -- "$cur")); return ;;
+        --region) COMPREPLY=(); return ;;
+        --slot) COMPREPLY=(); return ;;
+        --store) COMPREPLY=(); return ;;
+        --token) COMPREPLY=(); return ;;
+        --token-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--address --color --endpoint --json --key --module --mount --namespace --passphrase-file --pin-file --provider --region --remember --slot --store --token --token-file --verbose --yes -y" -- "$cur")) ;;
+    "kms rewrap")
+      case "$prev" in
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --dry-run --json --store --verbose --yes -y" -- "$cur")) ;;
+    "kms rotate")
+      case "$prev" in
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --json --store --verbose" -- "$cur")) ;;
+    "kms status")
+      case "$prev" in
+
+      esac
+      COMPREPLY=($(compgen -W "--color --json --offline --verbose" -- "$cur")) ;;
     "profile add")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
@@ -65,7 +99,7 @@ _dbakit() {
         --tls-mode) COMPREPLY=($(compgen -W "disabled required verify-ca verify-identity" -- "$cur")); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--ask-password --color --connect-timeout --defaults-file --force --json --no-password --password-env --password-stdin --tls-ca --tls-cert --tls-key --tls-mode --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--ask-password --color --connect-timeout --defaults-file --force --json --no-password --password-env --password-kms --password-stdin --tls-ca --tls-cert --tls-key --tls-mode --url --verbose" -- "$cur")) ;;
     "profile list")
       case "$prev" in
 
@@ -95,6 +129,28 @@ _dbakit() {
         --store) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--color --expect-head --json --limit --password-stdin --store --verbose --verify" -- "$cur")) ;;
+    "secret delete")
+      case "$prev" in
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --dry-run --json --store --verbose --yes -y" -- "$cur")) ;;
+    "secret get")
+      case "$prev" in
+        --out) COMPREPLY=(); return ;;
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --json --out --reveal --store --verbose" -- "$cur")) ;;
+    "secret list")
+      case "$prev" in
+
+      esac
+      COMPREPLY=($(compgen -W "--color --json --verbose" -- "$cur")) ;;
+    "secret set")
+      case "$prev" in
+        --backend) COMPREPLY=($(compgen -W "auto keychain kms" -- "$cur")); return ;;
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--backend --color --dry-run --json --stdin --store --verbose --yes -y" -- "$cur")) ;;
   esac
 }
 complete -o default -F _dbakit dbakit
