@@ -3,8 +3,9 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {after, describe, it} from 'node:test'
-import {DbakitError, ExitCode} from '../../src/lib/core/errors.ts'
+import {ExitCode} from '../../src/lib/core/errors.ts'
 import {Pkcs11KeyProvider, type Pkcs11ProviderOptions} from '../../src/lib/secrets/providers/pkcs11.ts'
+import {rejection, sampleAad} from '../helpers/kms.ts'
 import {softhsm} from '../helpers/services.ts'
 
 type Pkcs11js = typeof import('pkcs11js')
@@ -65,17 +66,7 @@ after(async () => {
   })
 })
 
-async function rejection(promise: Promise<unknown>): Promise<DbakitError> {
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof DbakitError, `not a DbakitError: ${String(error)}`)
-    return error
-  }
-  assert.fail('expected a rejection')
-}
-
-const aad = Buffer.from('{"account":"app","engine":"mysql","purpose":"profile-password","target":"db1"}')
+const aad = sampleAad
 
 describe('pkcs11 provider against a real SoftHSM2 token', () => {
   it('creates a key and round-trips a data key bound to the AAD', async () => {

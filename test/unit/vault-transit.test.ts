@@ -28,6 +28,16 @@ async function vault(turns: Turn[], options: Partial<VaultTransitProviderOptions
   return {server, kms, tokenAsked: () => tokenAsked}
 }
 
+/** Runs `work` against the recorded answers; it must end in the environment error (exit 3) `code`. */
+async function environmentFailure(turns: Turn[], work: (kms: VaultTransitKeyProvider) => Promise<unknown>, code: string, options: Partial<VaultTransitProviderOptions> = {}) {
+  const {server, kms} = await vault(turns, options)
+  const error = await rejection(work(kms))
+  assert.equal(error.code, code)
+  assert.equal(error.exitCode, ExitCode.environment)
+  server.done()
+  return {error, address: server.url}
+}
+
 const wrappedV3 = {key: {provider: 'vault-transit' as const, keyId: 'transit/dbakit', keyVersion: 3}, wrapped: encrypted}
 
 describe('vault-transit provider against recorded Vault answers', () => {
@@ -114,26 +124,22 @@ describe('vault-transit provider against recorded Vault answers', () => {
   })
 
   it('reports permission denied as an environment error naming address and key, without the token', async () => {
-    const {server, kms} = await vault([recorded('vault-read-key'), recorded('vault-permission-denied')])
-    const error = await rejection(kms.wrap(dataKey, sampleAad))
-    assert.equal(error.code, 'VAULT_PERMISSION_DENIED')
-    assert.equal(error.exitCode, ExitCode.environment)
-    assert.ok(error.message.includes(`key "transit/dbakit" at ${server.url}`), error.message)
+    const {error, address} = await environmentFailure(
+      [recorded('vault-read-key'), recorded('vault-permission-denied')],
+      (kms) => kms.wrap(dataKey, sampleAad),
+      'VAULT_PERMISSION_DENIED',
+    )
+    assert.ok(error.message.includes(`key "transit/dbakit" at ${address}`), error.message)
     assert.match(error.message, /transit\/encrypt\/dbakit/)
     assert.ok(error.hint)
     const shown = everythingShown(error)
     assert.ok(!shown.includes(token), 'the token appears in the error')
     assert.ok(!shown.includes(b64(dataKey)), 'the data key appears in the error')
-    server.done()
   })
 
   it('reports a sealed Vault (exit 3) without retrying it', async () => {
-    const {server, kms} = await vault([recorded('vault-sealed')])
-    const error = await rejection(kms.currentKey())
-    assert.equal(error.code, 'VAULT_SEALED')
-    assert.equal(error.exitCode, ExitCode.environment)
+    const {error} = await environmentFailure([recorded('vault-sealed')], (kms) => kms.currentKey(), 'VAULT_SEALED')
     assert.match(error.hint ?? '', /unseal/)
-    server.done()
   })
 
   it('retries a read after a proxy\'s 502 or a dropped connection, then succeeds', async () => {
@@ -144,19 +150,13 @@ describe('vault-transit provider against recorded Vault answers', () => {
 
   it('does not repeat a rotation whose answer a proxy lost: it might have happened', async () => {
     const badGateway = {...recorded('proxy-bad-gateway'), request: {method: 'POST', path: '/v1/transit/keys/dbakit/rotate'}}
-    const {server, kms} = await vault([badGateway])
-    const error = await rejection(kms.rotateKey())
-    assert.equal(error.code, 'VAULT_UNAVAILABLE')
-    assert.equal(error.exitCode, ExitCode.environment)
-    server.done()
+    await environmentFailure([badGateway], (kms) => kms.rotateKey(), 'VAULT_UNAVAILABLE')
   })
 
   it('gives up after three 502s', async () => {
-    const {server, kms} = await vault([recorded('proxy-bad-gateway'), recorded('proxy-bad-gateway'), recorded('proxy-bad-gateway')])
-    const error = await rejection(kms.currentKey())
-    assert.equal(error.code, 'VAULT_UNAVAILABLE')
+    const badGateway = recorded('proxy-bad-gateway')
+    const {error} = await environmentFailure([badGateway, badGateway, badGateway], (kms) => kms.currentKey(), 'VAULT_UNAVAILABLE')
     assert.match(error.message, /HTTP 502/)
-    server.done()
   })
 
   it('sends the namespace header and uses the mount it is given', async () => {
@@ -172,21 +172,13 @@ describe('vault-transit provider against recorded Vault answers', () => {
   })
 
   it('refuses a key that is not derived: it would ignore the AAD', async () => {
-    const {server, kms} = await vault([recorded('vault-read-key-not-derived')])
-    const error = await rejection(kms.wrap(dataKey, sampleAad))
-    assert.equal(error.code, 'VAULT_KEY_NOT_DERIVED')
-    assert.equal(error.exitCode, ExitCode.environment)
+    const {error} = await environmentFailure([recorded('vault-read-key-not-derived')], (kms) => kms.wrap(dataKey, sampleAad), 'VAULT_KEY_NOT_DERIVED')
     assert.match(error.hint ?? '', /derived=true/)
-    server.done()
   })
 
   it('names the key when it does not exist', async () => {
-    const {server, kms} = await vault([recorded('vault-key-missing')])
-    const error = await rejection(kms.currentKey())
-    assert.equal(error.code, 'VAULT_KEY_NOT_FOUND')
-    assert.equal(error.exitCode, ExitCode.environment)
+    const {error} = await environmentFailure([recorded('vault-key-missing')], (kms) => kms.currentKey(), 'VAULT_KEY_NOT_FOUND')
     assert.match(error.message, /key "transit\/dbakit"/)
-    server.done()
   })
 
   it('reports an address where nothing listens as unreachable (exit 3)', async () => {
@@ -199,13 +191,9 @@ describe('vault-transit provider against recorded Vault answers', () => {
     assert.match(error.message, /ECONNREFUSED/)
   })
 
-  it('gives up on a Vault that never answers after timeoutMs (exit 3)', async () => {
-    const {server, kms} = await vault(['hang'], {timeoutMs: 150})
-    const error = await rejection(kms.currentKey())
-    assert.equal(error.code, 'VAULT_TIMEOUT')
-    assert.equal(error.exitCode, ExitCode.environment)
+  it('gives up on a Vault that never answers after timeoutMs (exit 3)', {timeout: 30_000}, async () => {
+    const {error} = await environmentFailure(['hang'], (kms) => kms.currentKey(), 'VAULT_TIMEOUT', {timeoutMs: 150})
     assert.match(error.message, /within 150 ms/)
-    server.done()
   })
 
   it('refuses a bad address, mount or key name as a usage error (exit 2)', () => {

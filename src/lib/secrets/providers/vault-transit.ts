@@ -1,5 +1,6 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {DbakitError, ExitCode, environmentError} from '../../core/errors.ts'
+import {firstLine, socketCode, tamperedKey} from './failures.ts'
 import type {KeyProvider, KeyRef, WrappedKey} from './types.ts'
 
 export interface VaultTransitProviderOptions {
@@ -143,14 +144,7 @@ export class VaultTransitKeyProvider implements KeyProvider {
 
   async unwrap(wrapped: WrappedKey, aad: Uint8Array): Promise<Uint8Array> {
     const target = parseWrapped(wrapped, this.where(wrapped.key.keyId))
-    const path = `${target.mount}/decrypt/${target.name}`
-    const answer = await this.call({
-      method: 'POST',
-      path,
-      body: {ciphertext: wrapped.wrapped, context: Buffer.from(aad).toString('base64')},
-      idempotent: true,
-    })
-    if (answer.status !== 200) throw this.failure(answer, path, target.keyId, {refusalIsTampering: true})
+    const answer = await this.withCiphertext('decrypt', target, wrapped, aad)
     const plaintext = answer.body?.data?.plaintext
     const dataKey = typeof plaintext === 'string' ? Buffer.from(plaintext, 'base64') : undefined
     if (dataKey?.length !== DATA_KEY_BYTES) {
@@ -199,15 +193,7 @@ export class VaultTransitKeyProvider implements KeyProvider {
         dataKey.fill(0)
       }
     }
-    const path = `${this.mount}/rewrap/${this.keyName}`
-    const answer = await this.call({
-      method: 'POST',
-      path,
-      body: {ciphertext: wrapped.wrapped, context: Buffer.from(aad).toString('base64')},
-      idempotent: true,
-    })
-    if (answer.status !== 200) throw this.failure(answer, path, target.keyId, {refusalIsTampering: true})
-    return this.wrappedFrom(answer, path)
+    return this.wrappedFrom(await this.withCiphertext('rewrap', target, wrapped, aad), `${this.mount}/rewrap/${this.keyName}`)
   }
 
   /**
@@ -254,6 +240,19 @@ export class VaultTransitKeyProvider implements KeyProvider {
     this.token = undefined
     this.knownToken = undefined
     this.current = undefined
+  }
+
+  /** Decrypts or rewraps a wrapped key with its AAD; a refusal that means the two do not belong together is tampering. */
+  private async withCiphertext(operation: 'decrypt' | 'rewrap', target: Target, wrapped: WrappedKey, aad: Uint8Array): Promise<Answer> {
+    const path = `${target.mount}/${operation}/${target.name}`
+    const answer = await this.call({
+      method: 'POST',
+      path,
+      body: {ciphertext: wrapped.wrapped, context: Buffer.from(aad).toString('base64')},
+      idempotent: true,
+    })
+    if (answer.status !== 200) throw this.failure(answer, path, target.keyId, {refusalIsTampering: true})
+    return answer
   }
 
   /** The key's description, or undefined when there is no key of that name (Vault: 404 with no errors). */
@@ -477,27 +476,8 @@ function parseBody(text: string): VaultBody | undefined {
   }
 }
 
-/** fetch reports socket errors as TypeError('fetch failed') with the system error as its cause. */
-function socketCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    const {code, errors, cause} = current as {code?: unknown; errors?: unknown[]; cause?: unknown}
-    if (typeof code === 'string') return code
-    current = cause ?? errors?.[0]
-  }
-  return undefined
-}
-
 function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || (error.name === 'AbortError' && error.cause instanceof Error && error.cause.name === 'TimeoutError'))
 }
 
-function tampered(message: string, cause?: unknown): DbakitError {
-  return new DbakitError(ExitCode.findings, 'ENVELOPE_TAMPERED', `vault-transit: ${message}`, {
-    hint: 'restore the secret from a backup, or set it again',
-    cause,
-  })
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''
-}
+const tampered = (message: string, cause?: unknown) => tamperedKey('vault-transit', message, cause)
