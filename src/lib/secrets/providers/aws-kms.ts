@@ -147,8 +147,11 @@ export class AwsKmsKeyProvider implements KeyProvider {
         data: this.data(key.keyId, region, metadata?.KeyState),
       })
     }
-    if (metadata.KeyUsage !== 'ENCRYPT_DECRYPT' || (metadata.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT') {
-      throw environmentError('AWS_KMS_KEY_UNSUITABLE', `aws-kms: ${this.where(key.keyId, region)} is a ${metadata.KeySpec} ${metadata.KeyUsage} key, not a symmetric encryption key`, {
+    // Some KMS-compatible services leave out what AWS always sends; Encrypt then decides.
+    const usage = metadata.KeyUsage ?? 'ENCRYPT_DECRYPT'
+    const spec = metadata.KeySpec ?? 'SYMMETRIC_DEFAULT'
+    if (usage !== 'ENCRYPT_DECRYPT' || spec !== 'SYMMETRIC_DEFAULT') {
+      throw environmentError('AWS_KMS_KEY_UNSUITABLE', `aws-kms: ${this.where(key.keyId, region)} is a ${spec} ${usage} key, not a symmetric encryption key`, {
         hint: 'name a symmetric encryption key (key spec SYMMETRIC_DEFAULT, usage ENCRYPT_DECRYPT)',
         data: this.data(key.keyId, region),
       })
