@@ -42,3 +42,31 @@ export const softhsm = {
     return required('DBAKIT_TEST_PKCS11_PIN_FILE')
   },
 }
+
+/** Vault or OpenBao is not among the test services; its tests run only when a server and token are given. */
+export const vault = {
+  address: process.env.DBAKIT_TEST_VAULT_ADDR,
+  token: process.env.VAULT_TOKEN,
+  /** A transit engine's mount; `transit` unless DBAKIT_TEST_VAULT_MOUNT says otherwise. */
+  mount: process.env.DBAKIT_TEST_VAULT_MOUNT || 'transit',
+  namespace: process.env.VAULT_NAMESPACE || undefined,
+}
+export const vaultSkipReason =
+  vault.address && vault.token
+    ? false
+    : `${vault.address ? 'VAULT_TOKEN' : 'DBAKIT_TEST_VAULT_ADDR'} is not set: Vault transit integration tests skipped (they need a Vault or OpenBao with a transit engine at DBAKIT_TEST_VAULT_MOUNT, default transit)`
+
+/**
+ * AWS KMS is not among the test services either: its tests run only when a symmetric key is named,
+ * with credentials from the SDK's usual chain; DBAKIT_TEST_AWS_KMS_ENDPOINT points them at a
+ * KMS-compatible service instead.
+ */
+export const awsKms = {
+  key: process.env.DBAKIT_TEST_AWS_KMS_KEY,
+  region: process.env.DBAKIT_TEST_AWS_KMS_REGION || undefined,
+  endpoint: process.env.DBAKIT_TEST_AWS_KMS_ENDPOINT || undefined,
+}
+export const awsKmsSkipReason = awsKms.key ? false : 'DBAKIT_TEST_AWS_KMS_KEY is not set: AWS KMS integration tests skipped (they need a symmetric KMS key and AWS credentials)'
+/** On-demand rotations of a KMS key are limited for its whole life, so a test spends one only when asked to. */
+export const awsKmsRotateSkipReason =
+  awsKmsSkipReason || (process.env.DBAKIT_TEST_AWS_KMS_ROTATE === '1' ? false : 'DBAKIT_TEST_AWS_KMS_ROTATE is not 1: the rotation test is skipped, since a KMS key allows only a limited number of on-demand rotations')

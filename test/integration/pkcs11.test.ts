@@ -5,7 +5,7 @@ import {ExitCode} from '../../src/lib/core/errors.ts'
 import {Pkcs11KeyProvider, type Pkcs11ProviderOptions} from '../../src/lib/secrets/providers/pkcs11.ts'
 import {destroyKeysWithPrefix, keysWithPrefix, pkcs11js, softhsmPin as pin, withRawSession} from '../helpers/pkcs11.ts'
 import {softhsm} from '../helpers/services.ts'
-import {rejection} from '../helpers/errors.ts'
+import {rejection, sampleAad as aad} from '../helpers/kms.ts'
 
 const runPrefix = `dbakit-test-${process.pid}-${randomBytes(3).toString('hex')}`
 let labels = 0
@@ -28,7 +28,6 @@ after(async () => {
   destroyKeysWithPrefix(runPrefix)
 })
 
-const aad = Buffer.from('{"account":"app","engine":"mysql","purpose":"profile-password","target":"db1"}')
 
 describe('pkcs11 provider against a real SoftHSM2 token', () => {
   it('creates a key and round-trips a data key bound to the AAD', async () => {

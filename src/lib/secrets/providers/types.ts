@@ -10,15 +10,15 @@ export type ProviderKind = 'pkcs11' | 'vault-transit' | 'aws-kms' | 'passphrase'
 /** Which key wrapped a data key: recorded in the envelope, so unwrap and rewrap find it again. */
 export interface KeyRef {
   provider: ProviderKind
-  /** The provider's resolved key id: a PKCS#11 label, a transit key name, a KMS key ARN, "passphrase". */
+  /** The provider's resolved key id: a PKCS#11 label, a transit key's `mount/name`, a KMS key ARN, "passphrase". */
   keyId: string
-  /** The key version that wrapped it (Vault transit and AWS key rotation); 1 where keys have none. */
+  /** The key version that wrapped it (PKCS#11 `label#n`, Vault transit's `vault:vN:`); 1 where keys show none (AWS KMS). */
   keyVersion: number
 }
 
 export interface WrappedKey {
   key: KeyRef
-  /** The wrapped data key as the provider returns it, base64. */
+  /** The wrapped data key as the provider returns it: base64, or Vault transit's `vault:vN:` ciphertext as it is. */
   wrapped: string
   /** Provider parameters needed to unwrap (e.g. the scrypt salt and costs, a GCM IV on the token). */
   params?: Record<string, string | number>
