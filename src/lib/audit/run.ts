@@ -5,6 +5,7 @@ import {Worker} from 'node:worker_threads'
 import {DbakitError, ExitCode, usageError, type ExitCodeValue} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
 import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
+import {shellWord} from '../core/text.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {findAuditConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
 import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
@@ -289,4 +290,3 @@ async function readBaseline(path: string, inputs: readonly string[]): Promise<Se
 }
 
 /** Quoted for a POSIX shell when it needs to be, so a hint can be pasted as it is. */
-const shellWord = (word: string) => (/^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)

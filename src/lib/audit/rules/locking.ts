@@ -1,4 +1,4 @@
-import {formatCount} from '../../core/text.ts'
+import {formatCount, shellQuote, shellWord} from '../../core/text.ts'
 import {hasCapability} from '../../connect/capabilities.ts'
 import {
   classifyAlter,
@@ -131,14 +131,6 @@ function sizeText(size: TableSize, thresholds: Thresholds, verb = 'copy'): strin
   return ` (${parts.join(', ')}${estimate})`
 }
 
-/** A shell word: double quotes when nothing in the text is special inside them, else single quotes. */
-function shellQuote(text: string): string {
-  if (!/["`$\\!]/.test(text)) return `"${text}"`
-  return `'${text.replace(/'/g, `'\\''`)}'`
-}
-
-/** A name as one shell word: bare when the shell leaves it alone, else single-quoted. */
-const shellWord = (text: string): string => (/^[\w.$@%+:=,/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`)
 
 /**
  * What to run instead, with the tools that exist today: pt-online-schema-change and gh-ost copy
