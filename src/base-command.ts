@@ -133,6 +133,14 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** The server --profile/--url name, its password resolved and kept out of every log line. */
+  protected async server(flags: {profile?: string; url?: string; 'password-stdin'?: boolean; 'connect-timeout'?: number}): Promise<import('./lib/connect/target.ts').ConnectionTarget> {
+    const {resolveTarget} = await import('./lib/connect/target.ts')
+    const target = await resolveTarget(await this.targetRequest(flags))
+    this.logger.protect(target.password)
+    return target
+  }
+
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error instanceof Errors.ExitError) throw error
     const report = this.describe(error)
