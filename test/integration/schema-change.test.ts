@@ -156,4 +156,35 @@ describe('dbakit schema against MariaDB', () => {
     assert.equal(await columnType(database, 'k'), 'bigint(20)')
     assert.deepEqual(await load.mismatches('t'), [])
   })
+
+  it('after kill -9 during the copy, refuses a second change, then resumes to the end, or aborts leaving the original untouched', async () => {
+    for (const ending of ['resume', 'abort'] as const) {
+      const {database, load} = await table(60000)
+      let child: {kill(signal: NodeJS.Signals): boolean} | undefined
+      const running = runCli(['schema', 'change', '--table', `${database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--chunk-time', '1ms', '--yes', '--url', mariadb.primaryUrl], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}, onSpawn: (spawned) => (child = spawned)})
+      let id: number | undefined
+      for (let i = 0; i < 300 && id === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        const [row] = await query<{id: number; state: string; copied: string | null}>(`SELECT id, state, JSON_VALUE(progress, '$.copied') AS copied FROM dbakit_state.schema_changes WHERE db = '${database}' ORDER BY id DESC LIMIT 1`).catch(() => [])
+        if (row?.state === 'copying' && Number(row.copied) > 0) id = Number(row.id)
+      }
+      assert.ok(id, 'the copy never got going')
+      child!.kill('SIGKILL')
+      assert.equal((await running).signal, 'SIGKILL')
+      await load.start(2, 5)
+      const second = await schema(['change', '--table', `${database}.t`, '--alter', 'ADD COLUMN z INT', '--yes'])
+      assert.equal(second.code, 2)
+      assert.match(second.stderr, new RegExp(`change ${id} \\(copying\\)`))
+      const ended = await schema([ending, String(id), '--yes', '--json'])
+      assert.equal(ended.code, 0, ended.stderr)
+      await load.stop()
+      const [record] = await query<{state: string}>(`SELECT state FROM dbakit_state.schema_changes WHERE id = ${id}`)
+      assert.equal(record!.state, ending === 'resume' ? 'done' : 'aborted')
+      assert.equal(await columnType(database, 'k'), ending === 'resume' ? 'bigint(20)' : 'int(11)')
+      assert.deepEqual(await tablesOf(database), ['k0', 'ledger', 't'])
+      assert.deepEqual(await triggersOf(database), [])
+      assert.deepEqual(await load.mismatches('t'), [])
+      assert.deepEqual(load.errors, [])
+    }
+  })
 })
