@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {after, describe, it} from 'node:test'
-import {freshHome, runCli} from '../helpers/cli.ts'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {freshHome, runCli, runInTerminal} from '../helpers/cli.ts'
 import {connect, LedgerLoad} from '../helpers/ledger.ts'
 import {mariadb} from '../helpers/services.ts'
 
@@ -186,5 +188,20 @@ describe('dbakit schema against MariaDB', () => {
       assert.deepEqual(await load.mismatches('t'), [])
       assert.deepEqual(load.errors, [])
     }
+  })
+
+  it('runs, as printed, the schema change command that dbakit audit prints for a table copy', async () => {
+    const {database} = await table(2000)
+    const home = freshHome()
+    writeFileSync(join(home, 'change.sql'), `ALTER TABLE ${database}.t MODIFY k BIGINT NOT NULL;\n`)
+    const audit = await runCli(['audit', join(home, 'change.sql'), '--url', `${mariadb.primaryUrl}/${database}`, '--json'], {env: {DBAKIT_HOME: home, DBAKIT_PASSWORD: mariadb.password}})
+    const hint = (JSON.parse(audit.stdout) as {findings: Array<{rule: string; hint: string}>}).findings.find((f) => f.rule === 'locking-copy-alter')?.hint
+    assert.ok(hint, audit.stdout)
+    const printed = /(dbakit schema change .*?) \(dbakit schema plan/.exec(hint)?.[1]
+    assert.ok(printed, hint)
+    const words = [...printed.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!).slice(1)
+    const ran = await runInTerminal(words, [{prompt: /Change .*\?/, type: 'y\r'}], {DBAKIT_HOME: home, DBAKIT_PASSWORD: mariadb.password})
+    assert.equal(ran.code, 0, ran.stdout)
+    assert.equal(await columnType(database, 'k'), 'bigint(20)')
   })
 })

@@ -172,7 +172,8 @@ export async function executeAudit(plan: AuditPlan, sink: FindingSink, onProgres
       const message = sources.length > 1 ? `auditing ${sql.name} (file ${index + 1} of ${sources.length})` : `auditing ${sql.name}`
       const onChunk = (done: number) => onProgress?.({message, done, total: chunks.length})
       const onFindings = (batch: Finding[]) => account(batch, index)
-      const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, onFindings, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunks)
+      const connection = server ? (server.profile ? `--profile ${shellWord(server.profile)}` : `--url ${shellWord(server.url.display)}`) : undefined
+      const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, onFindings, ...(snapshot ? {schema: schemaView(snapshot)} : {}), ...(connection ? {connection} : {})}, chunks)
       summary.statements += result.statements
     }
     onProgress?.({message: 'waiting for the parser to finish'})
