@@ -2,18 +2,19 @@
 _dbakit() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "audit autocomplete kms profile secret" -- "$cur")); return
+    COMPREPLY=($(compgen -W "audit autocomplete kms profile schema secret" -- "$cur")); return
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
       kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
+      schema) COMPREPLY=($(compgen -W "abort change cleanup cutover pause plan resume rollback status" -- "$cur")); return ;;
       secret) COMPREPLY=($(compgen -W "audit delete get list set" -- "$cur")); return ;;
     esac
   fi
   local id=${COMP_WORDS[1]}
-  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit kms profile secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
+  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit kms profile schema secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
   case "$id" in
     "audit")
       case "$prev" in
@@ -116,6 +117,90 @@ _dbakit() {
       esac
       COMPREPLY=($(compgen -W "--color --json --verbose" -- "$cur")) ;;
     "profile test")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --json --password-stdin --profile -p --url --verbose" -- "$cur")) ;;
+    "schema abort")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --json --password-stdin --profile -p --url --verbose --yes -y" -- "$cur")) ;;
+    "schema change")
+      case "$prev" in
+        --alter) COMPREPLY=(); return ;;
+        --chunk-time) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --cutover-timeout) COMPREPLY=(); return ;;
+        --max-lag) COMPREPLY=(); return ;;
+        --max-threads-running) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --revert-window) COMPREPLY=(); return ;;
+        --table) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--alter --chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --postpone-cutover --profile -p --replica --revert-window --table --url --verbose --yes -y" -- "$cur")) ;;
+    "schema cleanup")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --json --password-stdin --profile -p --url --verbose --yes -y" -- "$cur")) ;;
+    "schema cutover")
+      case "$prev" in
+        --chunk-time) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --cutover-timeout) COMPREPLY=(); return ;;
+        --max-lag) COMPREPLY=(); return ;;
+        --max-threads-running) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --url --verbose --yes -y" -- "$cur")) ;;
+    "schema pause")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --json --password-stdin --profile -p --url --verbose --yes -y" -- "$cur")) ;;
+    "schema plan")
+      case "$prev" in
+        --alter) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --revert-window) COMPREPLY=(); return ;;
+        --table) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--alter --color --connect-timeout --json --password-stdin --profile -p --revert-window --table --url --verbose" -- "$cur")) ;;
+    "schema resume")
+      case "$prev" in
+        --chunk-time) COMPREPLY=(); return ;;
+        --connect-timeout) COMPREPLY=(); return ;;
+        --cutover-timeout) COMPREPLY=(); return ;;
+        --max-lag) COMPREPLY=(); return ;;
+        --max-threads-running) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --url --verbose --yes -y" -- "$cur")) ;;
+    "schema rollback")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --json --password-stdin --profile -p --url --verbose --yes -y" -- "$cur")) ;;
+    "schema status")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;

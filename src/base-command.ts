@@ -143,6 +143,14 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** The server --profile/--url name, its password resolved and kept out of every log line. */
+  protected async server(flags: {profile?: string; url?: string; 'password-stdin'?: boolean; 'connect-timeout'?: number}): Promise<import('./lib/connect/target.ts').ConnectionTarget> {
+    const {resolveTarget} = await import('./lib/connect/target.ts')
+    const target = await resolveTarget(await this.targetRequest(flags))
+    this.logger.protect(target.password)
+    return target
+  }
+
   /**
    * Runs work on dbakit's secrets (KMS providers, envelopes, keychain, audit log), closing what it
    * opened. The audit log's store password comes from DBAKIT_PASSWORD or an option file.
@@ -158,12 +166,7 @@ export abstract class BaseCommand extends Command {
           ? {}
           : {
               store: flags.store,
-              resolveStore: async (url: string) => {
-                const {resolveTarget} = await import('./lib/connect/target.ts')
-                const target = await resolveTarget(await this.targetRequest({url}))
-                this.logger.protect(target.password)
-                return target
-              },
+              resolveStore: (url: string) => this.server({url}),
             }),
       },
       work,

@@ -261,13 +261,13 @@ describe('locking rules', () => {
     assert.equal(big!.level, 'error')
     assert.match(big!.message, /copies the whole table \(ALGORITHM=COPY\).*3\.0 GiB, 5,000,000 rows; about 61 s to copy at 50 MiB\/s/)
     const alter = '"ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id)"'
-    assert.equal(big!.hint, `run it as an online schema change instead: pt-online-schema-change --alter ${alter} D=DB,t=orders --execute, or gh-ost --alter=${alter} --database=DB --table=orders --execute`)
+    assert.equal(big!.hint, `run it as an online schema change instead: dbakit schema change --profile PROFILE --table DB.orders --alter ${alter} (dbakit schema plan with the same flags says how it would run, and what it risks)`)
     // The database comes from the statement, or from the schema the table was found in.
-    assert.match(fires('locking-copy-alter', 'ALTER TABLE shop.orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id)')[0]!.hint!, /D=shop,t=orders .* --database=shop --table=orders --execute$/)
-    assert.match(fires('locking-copy-alter', 'ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id)', {schema: schemaOf({...orders, schema: 'sales'})})[0]!.hint!, /D=sales,t=orders/)
+    assert.match(fires('locking-copy-alter', 'ALTER TABLE shop.orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id)')[0]!.hint!, /--table shop\.orders --alter/)
+    assert.match(fires('locking-copy-alter', 'ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id)', {schema: schemaOf({...orders, schema: 'sales'})})[0]!.hint!, /--table sales\.orders/)
     assert.match(fires('locking-copy-alter', 'ALTER TABLE orders MODIFY note VARCHAR(20)')[0]!.message, /may copy/)
     // Backquotes would be command substitution inside double quotes.
-    assert.match(fires('locking-copy-alter', 'ALTER TABLE orders MODIFY `note` TEXT')[0]!.hint!, /--alter 'MODIFY `note` TEXT' D=DB,t=orders --execute, or gh-ost --alter='MODIFY `note` TEXT' --database=DB --table=orders --execute$/)
+    assert.match(fires('locking-copy-alter', 'ALTER TABLE orders MODIFY `note` TEXT')[0]!.hint!, /--table DB\.orders --alter 'MODIFY `note` TEXT' \(/)
     quiet('locking-copy-alter', 'ALTER TABLE orders ADD COLUMN note2 VARCHAR(20) NULL')
     quiet('locking-copy-alter', 'ALTER TABLE orders CONVERT TO CHARACTER SET utf8mb4, ALGORITHM=INPLACE')
     quiet('locking-copy-alter', "ALTER TABLE orders COMMENT 'CONVERT TO CHARACTER SET latin1'")
@@ -288,7 +288,7 @@ describe('locking rules', () => {
     const [big] = fires('locking-table-rebuild', 'OPTIMIZE TABLE orders', {schema})
     assert.equal(big!.level, undefined)
     assert.match(big!.message, /about 61 s to rebuild/)
-    assert.match(big!.hint!, /--alter "ENGINE=InnoDB" D=DB,t=orders --execute, or gh-ost --alter="ENGINE=InnoDB"/)
+    assert.match(big!.hint!, /dbakit schema change --profile PROFILE --table DB\.orders --alter "ENGINE=InnoDB"/)
     quiet('locking-table-rebuild', 'OPTIMIZE TABLE tiny', {schema})
     quiet('locking-table-rebuild', 'ALTER TABLE orders ADD INDEX idx_created (created_at)')
     quiet('locking-table-rebuild', 'ALTER TABLE orders ADD FULLTEXT INDEX ft_note (note)')

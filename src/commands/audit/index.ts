@@ -53,11 +53,7 @@ Exit status: 1 when a finding reaches --fail-on (default error), 0 otherwise, 2 
     }
     const [{runAudit, catalog}, {createWriter}] = await Promise.all([import('../../lib/audit/run.ts'), import('../../lib/audit/reporters/index.ts')])
     let server
-    if (flags.profile || flags.url) {
-      const {resolveTarget} = await import('../../lib/connect/target.ts')
-      server = await resolveTarget(await this.targetRequest(flags))
-      this.logger.protect(server.password)
-    }
+    if (flags.profile || flags.url) server = await this.server(flags)
     const progress = this.progress()
     const request = {
       inputs,

@@ -20,11 +20,8 @@ export default class ProfileTest extends BaseCommand {
     if (args.name && (flags.profile || flags.url)) {
       throw usageError('TARGET_AMBIGUOUS', 'a profile name was given together with --profile or --url', {hint: 'pass one of them'})
     }
-    const request = await this.targetRequest({...flags, ...(args.name ? {profile: args.name} : {})})
-    const {resolveTarget} = await import('../../lib/connect/target.ts')
     const {probeServer} = await import('../../lib/connect/probe.ts')
-    const target = await resolveTarget(request)
-    this.logger.protect(target.password)
+    const target = await this.server({...flags, ...(args.name ? {profile: args.name} : {})})
     this.logger.debug(`connecting to ${target.label} (${target.engine}, connect timeout ${target.connectTimeoutMs} ms)`)
     const report = await probeServer(target)
     const lastIo = report.replication?.lastIoSecondsAgo

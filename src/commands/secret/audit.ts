@@ -28,12 +28,7 @@ Exit status: 0 when the log is intact (or empty), 1 when --verify finds a bad en
     const expectHead = flags['expect-head'] === undefined ? undefined : parseHead(flags['expect-head'])
     const log = await openAuditLog({
       ...(flags.store === undefined ? {} : {store: flags.store}),
-      resolveStore: async (url) => {
-        const {resolveTarget} = await import('../../lib/connect/target.ts')
-        const target = await resolveTarget(await this.targetRequest({url, 'password-stdin': flags['password-stdin']}))
-        this.logger.protect(target.password)
-        return target
-      },
+      resolveStore: (url) => this.server({url, 'password-stdin': flags['password-stdin']}),
     })
     try {
       if (flags.verify) {

@@ -91,6 +91,8 @@ export interface EngineOptions {
   /** Rule id -> configured level, or 'off'. */
   levels: Record<string, Level | 'off'>
   schema?: SchemaView
+  /** The audited server's --profile/--url flags, when there is one. */
+  connection?: string
   /** Called after each top-level statement, with how many of the file's chunks are done. */
   onChunk?: (done: number) => void
   /**
@@ -202,7 +204,7 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
       if (level !== 'off') out.push(emit(facts, engineRule('syntax-error'), wrong, level))
       return out
     }
-    const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {})}
+    const context: RuleContext = {statement, target: options.target, thresholds: options.thresholds, file: state, ...(options.schema ? {schema: options.schema} : {}), ...(options.connection ? {connection: options.connection} : {})}
     facts.secrets = secretFinders.flatMap((rule) => rule.secrets!(context))
     for (const rule of observers) rule.observe!(context)
     for (const rule of rulesFor(first?.value ?? '')) {

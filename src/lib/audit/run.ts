@@ -5,6 +5,7 @@ import {Worker} from 'node:worker_threads'
 import {DbakitError, ExitCode, usageError, type ExitCodeValue} from '../core/errors.ts'
 import {writeFileAtomic} from '../core/files.ts'
 import {siblingWorker, WORKER_YOUNG_GENERATION_MB} from '../core/threads.ts'
+import {shellWord} from '../core/text.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {findAuditConfig, loadProjectConfig, type AuditProjectConfig} from './config.ts'
 import {auditText, ENGINE_RULES, startsLikeStatement} from './engine.ts'
@@ -171,7 +172,8 @@ export async function executeAudit(plan: AuditPlan, sink: FindingSink, onProgres
       const message = sources.length > 1 ? `auditing ${sql.name} (file ${index + 1} of ${sources.length})` : `auditing ${sql.name}`
       const onChunk = (done: number) => onProgress?.({message, done, total: chunks.length})
       const onFindings = (batch: Finding[]) => account(batch, index)
-      const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, onFindings, ...(snapshot ? {schema: schemaView(snapshot)} : {})}, chunks)
+      const connection = server ? (server.profile ? `--profile ${shellWord(server.profile)}` : `--url ${shellWord(server.url.display)}`) : undefined
+      const result = auditText(sql.name, sql.text, {target, thresholds: config.thresholds, rules: ALL_RULES, levels: config.levels, onChunk, onFindings, ...(snapshot ? {schema: schemaView(snapshot)} : {}), ...(connection ? {connection} : {})}, chunks)
       summary.statements += result.statements
     }
     onProgress?.({message: 'waiting for the parser to finish'})
@@ -289,4 +291,3 @@ async function readBaseline(path: string, inputs: readonly string[]): Promise<Se
 }
 
 /** Quoted for a POSIX shell when it needs to be, so a hint can be pasted as it is. */
-const shellWord = (word: string) => (/^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)

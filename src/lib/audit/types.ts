@@ -79,6 +79,8 @@ export interface FileState {
 export interface RuleContext {
   statement: AuditStatement
   target: AuditTarget
+  /** How the audited server was reached (`--profile prod`), for hints that print a command to run there. */
+  connection?: string
   schema?: SchemaView
   thresholds: Thresholds
   file: FileState

@@ -84,3 +84,12 @@ export function sourceWindow(line: string, column: number, width = SOURCE_WINDOW
 }
 
 const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff
+
+/** A word the shell passes on as it is: bare when nothing in it is special, else single-quoted. */
+export const shellWord = (word: string) => (/^[\w./@%+=:,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`)
+
+/** A phrase as one shell word, easy to read: double quotes when nothing in it is special inside them, else single quotes. */
+export function shellQuote(text: string): string {
+  if (!/["`$\\!]/.test(text)) return `"${text}"`
+  return `'${text.replaceAll("'", "'\\''")}'`
+}

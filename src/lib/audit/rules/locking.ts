@@ -1,4 +1,4 @@
-import {formatCount} from '../../core/text.ts'
+import {formatCount, shellQuote, shellWord} from '../../core/text.ts'
 import {hasCapability} from '../../connect/capabilities.ts'
 import {
   classifyAlter,
@@ -131,26 +131,18 @@ function sizeText(size: TableSize, thresholds: Thresholds, verb = 'copy'): strin
   return ` (${parts.join(', ')}${estimate})`
 }
 
-/** A shell word: double quotes when nothing in the text is special inside them, else single quotes. */
-function shellQuote(text: string): string {
-  if (!/["`$\\!]/.test(text)) return `"${text}"`
-  return `'${text.replace(/'/g, `'\\''`)}'`
-}
-
-/** A name as one shell word: bare when the shell leaves it alone, else single-quoted. */
-const shellWord = (text: string): string => (/^[\w.$@%+:=,/-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`)
 
 /**
- * What to run instead, with the tools that exist today: pt-online-schema-change and gh-ost copy
- * the table in the background, throttled on replica lag, and swap it in at the end. `database`
- * fills in a table the statement does not qualify (the live or snapshot schema's); DB otherwise.
+ * What to run instead: `dbakit schema change` with the ALTER as written, on the audited server
+ * when the audit had one (--profile PROFILE otherwise), which copies the table in the background
+ * and swaps it in without blocking, or runs it natively when the server can. `database` fills in
+ * a table the statement does not qualify (the live or snapshot schema's); DB otherwise.
  */
-export function onlineChangeHint(change: TableChange, database = change.table.schema): string {
-  // Both tools run an ALTER on their copy; OPTIMIZE's rebuild is spelled as one.
+export function onlineChangeHint(change: TableChange, database = change.table.schema, connection = '--profile PROFILE'): string {
+  // OPTIMIZE's rebuild is spelled as an ALTER.
   const alter = shellQuote(change.statement === 'OPTIMIZE TABLE' ? 'ENGINE=InnoDB' : change.alterText)
-  const db = shellWord(database ?? 'DB')
-  const table = shellWord(change.table.name)
-  return `run it as an online schema change instead: pt-online-schema-change --alter ${alter} D=${db},t=${table} --execute, or gh-ost --alter=${alter} --database=${db} --table=${table} --execute`
+  const table = shellWord(`${database ?? 'DB'}.${change.table.name}`)
+  return `run it as an online schema change instead: dbakit schema change ${connection} --table ${table} --alter ${alter} (dbakit schema plan with the same flags says how it would run, and what it risks)`
 }
 
 interface Analysis {
@@ -202,7 +194,7 @@ const copyAlter: Rule = {
     'With the COPY algorithm the server builds a new table row by row while the original is locked against writes, so every INSERT, UPDATE and DELETE on it waits until the copy ends, which takes minutes to hours on a large table. Replicas then replay the same copy and fall behind by as long.',
   bad: 'ALTER TABLE orders MODIFY amount DECIMAL(12,2) NOT NULL',
   good: 'ALTER TABLE orders ADD COLUMN note VARCHAR(200) NULL',
-  fix: 'Run the change with an online schema change tool (pt-online-schema-change or gh-ost), or split it so each part is INSTANT or INPLACE.',
+  fix: 'Run it with `dbakit schema change`, which copies the table in the background and swaps it in without blocking, or split it so each part is INSTANT or INPLACE.',
   check(context) {
     const hits: RuleHit[] = []
     for (const {change, classification, isNew, size, info} of analyse(context)) {
@@ -212,7 +204,7 @@ const copyAlter: Rule = {
       hits.push({
         at: worstClause(classification)?.clause.at ?? change.clauses[0]?.at,
         message: `${what(change)} ${verb} the whole table (ALGORITHM=COPY): ${classification.reason}; writes to ${table} are blocked until it finishes${sizeText(size, context.thresholds)}`,
-        hint: onlineChangeHint(change, change.table.schema ?? info?.schema),
+        hint: onlineChangeHint(change, change.table.schema ?? info?.schema, context.connection),
         ...(size.big ? {level: 'error' as Level} : {}),
       })
     }
@@ -230,7 +222,7 @@ const tableRebuild: Rule = {
     'An in-place rebuild lets writes continue, but it still reads and rewrites every row and index: hours of I/O on a large table, a temporary copy on disk, and an online-DDL log that fails the ALTER if too many writes arrive meanwhile. Replicas apply it as one long statement, so they lag by its whole duration.',
   bad: 'ALTER TABLE orders ADD PRIMARY KEY (id)',
   good: 'ALTER TABLE orders ADD INDEX idx_orders_created (created_at)',
-  fix: 'Schedule it for a quiet period, or run it as an online schema change (pt-online-schema-change or gh-ost) that throttles on replica lag.',
+  fix: 'Schedule it for a quiet period, or run it with `dbakit schema change`, which throttles on replica lag.',
   check(context) {
     const hits: RuleHit[] = []
     for (const {change, classification, isNew, size, info} of analyse(context)) {
@@ -239,7 +231,7 @@ const tableRebuild: Rule = {
       hits.push({
         at: worstClause(classification)?.clause.at ?? change.clauses[0]?.at,
         message: `${what(change)} rebuilds the table in place: ${classification.reason}. Writes continue, but every row is rewritten and replicas lag for as long${sizeText(size, context.thresholds, 'rebuild')}`,
-        hint: onlineChangeHint(change, change.table.schema ?? info?.schema),
+        hint: onlineChangeHint(change, change.table.schema ?? info?.schema, context.connection),
         // The cost grows with the table: without its size this is only worth a notice.
         ...(size.big === undefined ? {level: 'notice' as Level} : {}),
       })
@@ -258,7 +250,7 @@ const blocksWrites: Rule = {
     'Some in-place operations need LOCK=SHARED: reads go on, but every write waits until the whole table has been scanned or rewritten. Adding a FULLTEXT or SPATIAL index, adding an AUTO_INCREMENT column and reorganising partitions are the usual cases, and they are easy to mistake for harmless online DDL.',
   bad: 'ALTER TABLE articles ADD FULLTEXT INDEX ft_body (body)',
   good: 'ALTER TABLE articles ADD INDEX idx_title (title)',
-  fix: 'Run it in a maintenance window, or through an online schema change tool (pt-online-schema-change or gh-ost).',
+  fix: 'Run it in a maintenance window, or with `dbakit schema change`.',
   check(context) {
     const hits: RuleHit[] = []
     for (const {change, classification, isNew, size, info} of analyse(context)) {
@@ -268,7 +260,7 @@ const blocksWrites: Rule = {
         hits.push({
           at: clause.clause.at,
           message: `${tokensText(clause.clause.tokens.slice(0, 4))}... blocks writes to ${qualifiedLabel(change.table)} while it runs (LOCK=${clause.lock}): ${clause.reason}${sizeText(size, context.thresholds, 'scan')}`,
-          hint: onlineChangeHint(change, change.table.schema ?? info?.schema),
+          hint: onlineChangeHint(change, change.table.schema ?? info?.schema, context.connection),
           ...(size.big ? {level: 'error' as Level} : {}),
         })
       }
@@ -287,7 +279,7 @@ const algorithmRefused: Rule = {
     'ALGORITHM=INSTANT/INPLACE and LOCK=NONE are assertions: when the change cannot be done that way the server rejects the statement instead of running it differently. That is the safe outcome, but a migration that stops halfway is still an incident, so it is better caught before it runs.',
   bad: 'ALTER TABLE orders ADD INDEX idx_orders_status (status), ALGORITHM=INSTANT',
   good: 'ALTER TABLE orders ADD COLUMN note VARCHAR(200) NULL, ALGORITHM=INSTANT',
-  fix: 'Drop the assertion and run the change as an online schema change (pt-online-schema-change or gh-ost), or change it into something the server can do online.',
+  fix: 'Drop the assertion and run the change with `dbakit schema change`, or change it into something the server can do online.',
   check(context) {
     const hits: RuleHit[] = []
     for (const {change, classification} of analyse(context)) {
@@ -388,7 +380,7 @@ const missingAlgorithmLock: Rule = {
       if (isNew || !size.big || (change.statement !== 'ALTER TABLE' && change.statement !== 'CREATE INDEX')) continue
       if (change.clauses.some((c) => c.kind === 'algorithm' || c.kind === 'lock')) continue
       const assertion = suggestedAssertion(change, classification, context)
-      const copyNote = classification.algorithm === 'COPY' ? ` (this change needs a copy today, so the server would refuse it: ${onlineChangeHint(change, change.table.schema ?? info?.schema)})` : ''
+      const copyNote = classification.algorithm === 'COPY' ? ` (this change needs a copy today, so the server would refuse it: ${onlineChangeHint(change, change.table.schema ?? info?.schema, context.connection)})` : ''
       hits.push({
         at: change.clauses[0]?.at,
         message: `${what(change)}${sizeText(size, context.thresholds)} states no ALGORITHM= or LOCK=: if it cannot run online, the server silently falls back to a blocking copy`,

@@ -1,0 +1,880 @@
+import {randomBytes} from 'node:crypto'
+import {DbakitError, ExitCode, environmentError, usageError} from '../core/errors.ts'
+import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import type {ConnectionTarget} from '../connect/target.ts'
+import {tokenize, significant} from '../sql/lexer.ts'
+import {ensureJournal, Journal, STATE_DATABASE, type ChangeRecord} from './journal.ts'
+import {lossyPairs, mapColumns, type ColumnMapping} from './mapping.ts'
+import {errnoOf, ident, qualified, withoutQueueing} from './sql.ts'
+import {readTable, type ColumnInfo, type TableFacts} from './table.ts'
+import {forwardPairs, reversePairs, syncTriggers} from './triggers.ts'
+
+export type Method = 'instant' | 'inplace' | 'copy'
+
+export interface ChangeProgress {
+  phase: string
+  copied?: number
+  estimate?: number
+  rowsPerSecond?: number
+  etaSeconds?: number
+  throttled?: string | null
+  message: string
+}
+
+export interface ChangeOptions {
+  target: ConnectionTarget
+  database: string
+  table: string
+  alter: string
+  /** Keep the original in sync after cut-over for this long, so `rollback` loses nothing. */
+  revertWindowMs?: number
+  /** Copy, then wait in sync for `schema cutover ID`. */
+  postponeCutover?: boolean
+  maxThreadsRunning?: number
+  /** Replicas whose lag pauses the copy, and the lag allowed. */
+  replicas?: ConnectionTarget[]
+  maxLagSeconds?: number
+  chunkTimeMs?: number
+  /** How long the cut-over tries its NOWAIT rename before it gives up, leaving the change copied. */
+  cutoverTimeoutMs?: number
+  onProgress?: (progress: ChangeProgress) => void
+  signal?: AbortSignal
+}
+
+export interface ChangeResult {
+  id: number
+  method: Method
+  state: ChangeRecord['state']
+  database: string
+  table: string
+  alter: string
+  rowsCopied?: number
+  seconds: number
+  cutover?: {attempts: number; milliseconds: number}
+  revertUntil?: string | null
+  checksum?: {rows: number; columns: string[]}
+}
+
+const NOT_SUPPORTED = new Set([1845, 1846])
+const DEFAULT_CUTOVER_TIMEOUT_MS = 15_000
+const DDL_TIMEOUT_MS = 30_000
+
+/** The options an ALTER must not carry: dbakit chooses the algorithm, and a rename would move the table away. */
+function checkAlter(alter: string): void {
+  const tokens = significant(tokenize(alter))
+  if (tokens.length === 0) throw usageError('ALTER_EMPTY', '--alter is empty', {hint: 'give the ALTER TABLE clauses, e.g. --alter "MODIFY k BIGINT NOT NULL"'})
+  if (tokens.some((t) => t.text === ';')) throw usageError('ALTER_SEVERAL', '--alter holds more than one statement', {hint: 'give the clauses of one ALTER TABLE, without ALTER TABLE or ;'})
+  const words = tokens.filter((t) => t.type === 'word').map((t) => t.value)
+  if (words[0] === 'ALTER' && words[1] === 'TABLE') throw usageError('ALTER_WHOLE_STATEMENT', '--alter takes the clauses only', {hint: `drop "ALTER TABLE <name>": --alter "${alter.replace(/^\s*alter\s+table\s+\S+\s*/i, '')}"`})
+  for (const [i, word] of words.entries()) {
+    if ((word === 'ALGORITHM' || word === 'LOCK') && tokens.some((t) => t.text === '=')) {
+      throw usageError('ALTER_ALGORITHM', `--alter sets ${word}=: dbakit chooses how the change runs`, {hint: 'drop ALGORITHM= and LOCK=; `dbakit schema plan` shows what it will use'})
+    }
+    if (word === 'RENAME' && (words[i + 1] === 'TO' || words[i + 1] === 'AS' || (words[i + 1] !== 'COLUMN' && words[i + 1] !== 'INDEX' && words[i + 1] !== 'KEY'))) {
+      throw usageError('ALTER_RENAMES_TABLE', '--alter renames the table', {hint: 'rename with RENAME TABLE, which is instant; dbakit schema change is for changes to the table\'s definition'})
+    }
+  }
+}
+
+/** The artifact names of change `id`: short enough for 64-character identifiers, recognisably ours. */
+export function artifactNames(table: string, id: number): Record<string, string> {
+  const base = `_${table.slice(0, 40)}_${id}`
+  return {
+    new: `${base}_new`,
+    old: `${base}_old`,
+    placeholder: `${base}_ph`,
+    gone: `${base}_gone`,
+    forwardInsert: `${base}_fi`,
+    forwardUpdate: `${base}_fu`,
+    forwardDelete: `${base}_fd`,
+    reverseInsert: `${base}_ri`,
+    reverseUpdate: `${base}_ru`,
+    reverseDelete: `${base}_rd`,
+  }
+}
+
+export interface Probe {
+  method: Method
+  /** The server's answer for each algorithm tried on a scratch copy, cheapest first. */
+  tried: Array<{algorithm: string; accepted: boolean; message?: string}>
+  newColumns: ColumnInfo[]
+  newKeys: Array<{name: string; columns: string[]}>
+}
+
+/**
+ * Asks the server how it would run the ALTER by running it on a scratch copy of the table (its
+ * definition and a few rows) under ALGORITHM=INSTANT, NOCOPY, INPLACE with LOCK=NONE, then COPY:
+ * the server's verdict, not a guess. A statement the server refuses outright is a usage error.
+ */
+export async function probeAlter(session: MysqlSession, facts: TableFacts, alter: string): Promise<Probe> {
+  checkAlter(alter)
+  await session.query(`CREATE DATABASE IF NOT EXISTS ${ident(STATE_DATABASE)}`)
+  const scratch = `_probe_${randomBytes(4).toString('hex')}`
+  const at = qualified(STATE_DATABASE, scratch)
+  const tried: Probe['tried'] = []
+  const mariadb = session.identity.flavor === 'mariadb'
+  const algorithms = mariadb ? ['INSTANT', 'NOCOPY', 'INPLACE', 'COPY'] : ['INSTANT', 'INPLACE', 'COPY']
+  try {
+    let method: Method | undefined
+    for (const algorithm of algorithms) {
+      // A fresh copy per attempt: an accepted ALTER changes it.
+      await session.query(`DROP TABLE IF EXISTS ${at}`)
+      await session.query(`CREATE TABLE ${at} LIKE ${qualified(facts.database, facts.table)}`)
+      const copied = facts.columns.filter((c) => !c.generated).map((c) => ident(c.name)).join(', ')
+      await session.query(`INSERT INTO ${at} (${copied}) SELECT ${copied} FROM ${qualified(facts.database, facts.table)} LIMIT 100`)
+      try {
+        await session.query(`ALTER TABLE ${at} ALGORITHM=${algorithm}${algorithm === 'COPY' ? '' : ', LOCK=NONE'}, ${alter}`)
+        tried.push({algorithm, accepted: true})
+        method = algorithm === 'INSTANT' ? 'instant' : algorithm === 'COPY' ? 'copy' : 'inplace'
+        break
+      } catch (error) {
+        const message = (error as Error).message
+        tried.push({algorithm, accepted: false, message})
+        if (!NOT_SUPPORTED.has(errnoOf(error) ?? 0) || algorithm === 'COPY') {
+          throw usageError('ALTER_REFUSED', `the server refuses the ALTER on ${facts.database}.${facts.table}: ${message}`, {hint: 'fix the ALTER; it was tried on a scratch copy, and nothing was changed'})
+        }
+      }
+    }
+    const after = await readTable(session, STATE_DATABASE, scratch)
+    return {method: method!, tried, newColumns: after.columns, newKeys: after.uniqueKeys}
+  } finally {
+    await session.query(`DROP TABLE IF EXISTS ${at}`).catch(() => {})
+  }
+}
+
+export interface PlanRisk {
+  code: string
+  message: string
+  /** The change cannot run this way; the message says what to do. */
+  blocking?: boolean
+}
+
+export interface ChangePlan {
+  database: string
+  table: string
+  alter: string
+  server: {flavor: string; version: string}
+  method: Method
+  tried: Probe['tried']
+  rows: number
+  tableBytes: number
+  /** Free space the change needs in the data directory (the new copy), for the copy path. */
+  diskBytes: number
+  estimatedSeconds: number
+  risks: PlanRisk[]
+  lossyRollback: string[]
+  command: string
+}
+
+/** Copy rate assumed for the estimate; measured by bench/osc on the project's 2-core machine (docs/benchmarks.md). */
+const ASSUMED_ROWS_PER_SECOND = 50_000
+
+/** How this server would run the change, what it costs, what could go wrong, and the command to run. Read-only. */
+export async function planChange(target: ConnectionTarget, options: {database: string; table: string; alter: string; revertWindow?: boolean; command: string}): Promise<ChangePlan> {
+  const session = await openMysql(target)
+  try {
+    const facts = await readTable(session, options.database, options.table)
+    const probe = await probeAlter(session, facts, options.alter)
+    const method: Method = options.revertWindow ? 'copy' : probe.method
+    const risks: PlanRisk[] = []
+    const lossyRollback: string[] = []
+    if (facts.engine.toLowerCase() !== 'innodb') risks.push({code: 'ENGINE', message: `the table's engine is ${facts.engine}: online changes need InnoDB`, blocking: method === 'copy'})
+    if (method === 'inplace') risks.push({code: 'REPLICA_LAG', message: 'INPLACE runs without blocking here, but each replica applies it in one piece after it finishes: replicas fall behind by the time it takes'})
+    if (method === 'copy') {
+      if (!facts.key) risks.push({code: 'NO_KEY', message: 'the table has no primary key or unique key on NOT NULL columns: rows cannot be copied and matched', blocking: true})
+      if (facts.triggers.length > 0) risks.push({code: 'TRIGGERS', message: `the table has triggers (${facts.triggers.join(', ')}): the copy path adds its own, and their order is not yet handled`, blocking: true})
+      if (facts.foreignKeys.length > 0) risks.push({code: 'FOREIGN_KEYS', message: `foreign keys involve the table (${facts.foreignKeys.map((f) => f.name).join(', ')}): a swapped table would leave them pointing at the old one`, blocking: true})
+      const mapping = mapColumns(facts.columns, probe.newColumns, options.alter)
+      const addedUnique = probe.newKeys.filter((k) => !facts.uniqueKeys.some((old) => old.columns.join() === k.columns.join()))
+      if (addedUnique.length > 0) risks.push({code: 'UNIQUE_ADDED', message: `the change adds a unique key (${addedUnique.map((k) => k.columns.join(', ')).join('; ')}): a copy would silently merge duplicate rows; run it natively (it fails on duplicates) or remove them first`, blocking: true})
+      if (facts.key && !probe.newKeys.some((k) => k.columns.join() === facts.key!.columns.map((c) => mapping.pairs.find((p) => p.old === c)?.new ?? c).join())) {
+        risks.push({code: 'KEY_CHANGED', message: `the change alters the key rows are matched by (${facts.key.columns.join(', ')})`, blocking: true})
+      }
+      for (const {pair, from, to, forward, reverse} of lossyPairs(facts.columns, probe.newColumns, mapping)) {
+        if (forward) risks.push({code: 'TYPE_NARROWED', message: `${pair.old} changes from ${from} to ${to}: a row whose value does not fit stops the copy (strict mode) rather than being cut, and an application write of such a value fails once the change is live`})
+        if (reverse) lossyRollback.push(`${pair.new} goes back from ${to} to ${from}: a value written after the cut-over that does not fit ${from} is cut in the restored table`)
+      }
+      for (const column of mapping.dropped) {
+        if (!column.nullable && !column.hasDefault) risks.push({code: 'ROLLBACK_IMPOSSIBLE', message: `${column.name} is dropped and is NOT NULL without a default: the revert window cannot insert rows into the original`, blocking: Boolean(options.revertWindow)})
+        lossyRollback.push(`${column.name} is dropped: rows written after the cut-over get its default in the restored table`)
+      }
+    }
+    const tableBytes = facts.dataBytes + facts.indexBytes
+    return {
+      database: facts.database,
+      table: facts.table,
+      alter: options.alter,
+      server: {flavor: session.identity.flavor, version: session.identity.version},
+      method,
+      tried: probe.tried,
+      rows: facts.rows,
+      tableBytes,
+      diskBytes: method === 'copy' ? tableBytes : method === 'inplace' ? tableBytes : 0,
+      estimatedSeconds: method === 'instant' ? 0 : Math.ceil(facts.rows / ASSUMED_ROWS_PER_SECOND),
+      risks,
+      lossyRollback,
+      command: options.command,
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+/** The session settings every dbakit DDL and copy session uses. */
+async function prepareSession(session: MysqlSession, role: 'ddl' | 'copy'): Promise<void> {
+  const mariadb = session.identity.flavor === 'mariadb'
+  // DDL never queues for a metadata lock (see withoutQueueing); MySQL's minimum is 1 s.
+  if (role === 'ddl') await session.query(`SET SESSION lock_wait_timeout = ${mariadb ? 0 : 1}`)
+  else await session.query('SET SESSION lock_wait_timeout = 5')
+  await session.query('SET SESSION innodb_lock_wait_timeout = 2')
+  // Values that do not fit stop the copy instead of being cut silently.
+  if (role === 'copy') await setSqlMode(session, (modes) => [...modes.filter((m) => m !== 'STRICT_ALL_TABLES'), 'STRICT_ALL_TABLES'])
+}
+
+async function setSqlMode(session: MysqlSession, change: (modes: string[]) => string[]): Promise<string> {
+  const [row] = await session.query<{mode: string}>('SELECT @@SESSION.sql_mode AS mode')
+  const before = row?.mode ?? ''
+  await session.query('SET SESSION sql_mode = ?', [change(before.split(',').filter(Boolean)).join(',')])
+  return before
+}
+
+/**
+ * The reverse triggers are created without strict mode: a value the original's narrower type
+ * cannot hold is cut in the original (`plan` says which columns), rather than failing the
+ * application's write to the new table. A trigger keeps the sql_mode it was created under.
+ */
+async function withoutStrictMode<T>(session: MysqlSession, work: () => Promise<T>): Promise<T> {
+  const before = await setSqlMode(session, (modes) => modes.filter((m) => m !== 'STRICT_TRANS_TABLES' && m !== 'STRICT_ALL_TABLES'))
+  try {
+    return await work()
+  } finally {
+    await session.query('SET SESSION sql_mode = ?', [before])
+  }
+}
+
+interface Running {
+  options: ChangeOptions
+  ddl: MysqlSession
+  copy: MysqlSession
+  journal: Journal
+  facts: TableFacts
+  record: ChangeRecord
+  names: Record<string, string>
+  mapping: ColumnMapping
+  started: number
+}
+
+/**
+ * Runs the change: natively when the server can do it without blocking (and no revert window is
+ * asked for), else through a shadow table kept in sync by triggers, copied in chunks, checksummed,
+ * and swapped in with one atomic RENAME ... NOWAIT. With a revert window the original stays in
+ * sync after the swap, so `rollback` is another instant swap that loses nothing.
+ */
+export async function runChange(options: ChangeOptions): Promise<ChangeResult> {
+  const started = Date.now()
+  const ddl = await openMysql(options.target)
+  let copy: MysqlSession | undefined
+  try {
+    await prepareSession(ddl, 'ddl')
+    const facts = await readTable(ddl, options.database, options.table)
+    const probe = await probeAlter(ddl, facts, options.alter)
+    await ensureJournal(ddl)
+    const journal = new Journal(ddl)
+    const method: Method = options.revertWindowMs ? 'copy' : probe.method
+    if (method !== 'copy') return await runNative(ddl, journal, facts, options, method, started)
+    const mapping = mapColumns(facts.columns, probe.newColumns, options.alter)
+    refuseUnsafeCopy(facts, probe, mapping, options)
+    const record = await journal.begin({database: facts.database, table: facts.table, alter: options.alter, method})
+    const names = artifactNames(facts.table, record.id)
+    await holdChangeLock(ddl, record.id)
+    await journal.transition(record.id, 'started', 'artifacts named', {artifacts: names})
+    copy = await openMysql(options.target)
+    await prepareSession(copy, 'copy')
+    const running: Running = {options, ddl, copy, journal, facts, record, names, mapping, started}
+    try {
+      return await copyAndSwap(running, undefined)
+    } catch (error) {
+      await failChange(running, error)
+      throw error
+    }
+  } finally {
+    await copy?.close()
+    await ddl.close()
+  }
+}
+
+/** Continues a copy-path change whose process died (kill -9, lost connection) from where its journal says. */
+export async function resumeChange(options: Omit<ChangeOptions, 'database' | 'table' | 'alter'> & {id: number}): Promise<ChangeResult> {
+  const started = Date.now()
+  const ddl = await openMysql(options.target)
+  let copy: MysqlSession | undefined
+  try {
+    await prepareSession(ddl, 'ddl')
+    const journal = new Journal(ddl)
+    const record = await journal.require(options.id)
+    if (!['started', 'capturing', 'copying', 'copied', 'cutting-over'].includes(record.state)) {
+      throw usageError('CHANGE_NOT_RESUMABLE', `change ${record.id} is ${record.state}: there is nothing to resume`, {hint: `see dbakit schema status ${record.id}`})
+    }
+    await holdChangeLock(ddl, record.id)
+    const full = {...options, database: record.database, table: record.table, alter: record.alter}
+    const facts = await readTable(ddl, record.database, record.state === 'cutting-over' && !(await tableExists(ddl, record.database, record.table)) ? record.artifacts.old! : record.table)
+    const after = await readTable(ddl, record.database, record.artifacts.new!).catch(() => undefined)
+    if (!after) {
+      await journal.transition(record.id, 'aborted', 'resumed without its shadow table: nothing to continue')
+      throw new DbakitError(ExitCode.stopped, 'CHANGE_SHADOW_MISSING', `change ${record.id}: its shadow table ${record.artifacts.new} is gone, so it was aborted; the original table is untouched`, {hint: 'start the change again'})
+    }
+    const mapping = mapColumns(facts.columns, after.columns, record.alter)
+    copy = await openMysql(options.target)
+    await prepareSession(copy, 'copy')
+    const running: Running = {options: full, ddl, copy, journal, facts, record, names: record.artifacts, mapping, started}
+    try {
+      if (record.state === 'cutting-over') await reconcileCutover(running)
+      const fresh = await journal.require(record.id)
+      if (fresh.state === 'revert-window' || fresh.state === 'done') return result(running, fresh)
+      const from = typeof fresh.progress.lastKey === 'string' ? (JSON.parse(fresh.progress.lastKey) as unknown[]) : undefined
+      return await copyAndSwap(running, from)
+    } catch (error) {
+      await failChange(running, error)
+      throw error
+    }
+  } finally {
+    await copy?.close()
+    await ddl.close()
+  }
+}
+
+async function runNative(ddl: MysqlSession, journal: Journal, facts: TableFacts, options: ChangeOptions, method: Method, started: number): Promise<ChangeResult> {
+  const record = await journal.begin({database: facts.database, table: facts.table, alter: options.alter, method})
+  const algorithm = method === 'instant' ? 'ALGORITHM=INSTANT, LOCK=NONE' : ddl.identity.flavor === 'mariadb' ? 'ALGORITHM=NOCOPY, LOCK=NONE' : 'ALGORITHM=INPLACE, LOCK=NONE'
+  const nowait = ddl.identity.flavor === 'mariadb' ? ' NOWAIT' : ''
+  options.onProgress?.({phase: 'native', message: `running the ALTER natively (${method}): it needs a metadata lock only at its start and end`})
+  let attempts = 0
+  const run = async (clauses: string) => {
+    const done = await withoutQueueing(ddl, `ALTER TABLE ${qualified(facts.database, facts.table)}${nowait} ${clauses}, ${options.alter}`, {deadline: Date.now() + (options.cutoverTimeoutMs ?? DEFAULT_CUTOVER_TIMEOUT_MS), ...(options.signal ? {signal: options.signal} : {})})
+    attempts = done.attempts
+  }
+  try {
+    try {
+      await run(algorithm)
+    } catch (error) {
+      // NOCOPY is MariaDB's cheapest in-place form; some in-place changes rebuild, which NOCOPY refuses.
+      if (method !== 'inplace' || !NOT_SUPPORTED.has(errnoOf(error) ?? 0) || ddl.identity.flavor !== 'mariadb') throw error
+      await run('ALGORITHM=INPLACE, LOCK=NONE')
+    }
+  } catch (error) {
+    await journal.transition(record.id, 'failed', `the native ALTER failed: ${(error as Error).message}`, {error: (error as Error).message})
+    throw await lockFailure(ddl, error, `the ALTER on ${facts.database}.${facts.table}`)
+  }
+  await journal.transition(record.id, 'done', `done natively (${method}) after ${attempts} attempt(s)`)
+  return {id: record.id, method, state: 'done', database: facts.database, table: facts.table, alter: options.alter, seconds: (Date.now() - started) / 1000}
+}
+
+function refuseUnsafeCopy(facts: TableFacts, probe: Probe, mapping: ColumnMapping, options: ChangeOptions): void {
+  if (!facts.key) throw usageError('TABLE_NO_KEY', `${facts.database}.${facts.table} has no primary key or unique key on NOT NULL columns`, {hint: 'add a primary key first (that change itself can usually run natively)'})
+  if (facts.triggers.length > 0) throw usageError('TABLE_HAS_TRIGGERS', `${facts.database}.${facts.table} has triggers (${facts.triggers.join(', ')}); the copy path does not combine with them yet`, {hint: 'run the change natively during a quiet period, or drop the triggers for its duration'})
+  if (facts.foreignKeys.length > 0) throw usageError('TABLE_HAS_FOREIGN_KEYS', `foreign keys involve ${facts.database}.${facts.table} (${facts.foreignKeys.map((f) => f.name).join(', ')}); swapping the table would break them`, {hint: 'run the change natively, or drop the foreign keys for its duration'})
+  const newKey = facts.key.columns.map((c) => mapping.pairs.find((p) => p.old === c)?.new)
+  if (newKey.some((c) => c === undefined) || !probe.newKeys.some((k) => k.columns.join() === newKey.join())) {
+    throw usageError('ALTER_CHANGES_KEY', `the ALTER changes the key rows are copied by (${facts.key.columns.join(', ')})`, {hint: 'change the primary key natively, or in a change of its own'})
+  }
+  const addedUnique = probe.newKeys.filter((k) => !facts.uniqueKeys.some((old) => old.columns.join() === k.columns.join()))
+  if (addedUnique.length > 0) {
+    throw usageError('ALTER_ADDS_UNIQUE', `the ALTER adds a unique key (${addedUnique.map((k) => k.columns.join(', ')).join('; ')}): copying would silently merge rows that duplicate it`, {hint: 'add the key natively (the server refuses duplicates instead of losing them), after removing the duplicates'})
+  }
+  if (options.revertWindowMs) {
+    const impossible = mapping.dropped.filter((c) => !c.nullable && !c.hasDefault)
+    if (impossible.length > 0) {
+      throw usageError('ROLLBACK_IMPOSSIBLE', `${impossible.map((c) => c.name).join(', ')} ${impossible.length === 1 ? 'is' : 'are'} dropped and NOT NULL without a default: during a revert window no row could be written back to the original`, {hint: 'give the column a default first, or run the change without --revert-window'})
+    }
+  }
+}
+
+/**
+ * One process per change: a named lock on the DDL session, released when that connection ends
+ * (even by kill -9), so `abort` and `resume` can tell a running change from a dead one.
+ */
+async function holdChangeLock(session: MysqlSession, id: number): Promise<void> {
+  const [row] = await session.query<{got: number | string | null}>('SELECT GET_LOCK(?, 0) AS got', [changeLockName(id)])
+  if (Number(row?.got) !== 1) throw usageError('CHANGE_RUNNING', `change ${id} is being run by another dbakit process`, {hint: `control it with dbakit schema pause|resume|cutover|abort ${id}`})
+}
+export const changeLockName = (id: number) => `dbakit_osc_${id}`
+
+async function copyAndSwap(running: Running, from: unknown[] | undefined): Promise<ChangeResult> {
+  const {ddl, journal, record, names, facts, options} = running
+  const db = facts.database
+  const deadline = () => Date.now() + DDL_TIMEOUT_MS
+  if (!from) {
+    if (!(await tableExists(ddl, db, names.new!))) {
+      await ddl.query(`CREATE TABLE ${qualified(db, names.new!)} LIKE ${qualified(db, facts.table)}`)
+      await ddl.query(`ALTER TABLE ${qualified(db, names.new!)} ${options.alter}`)
+    }
+    await journal.transition(record.id, 'capturing', `shadow table ${names.new} created; adding the triggers that keep it in sync`)
+    const forward = forwardTriggers(running)
+    for (const trigger of forward.create) {
+      if (await triggerExists(ddl, db, trigger.name)) continue
+      await withoutQueueing(ddl, trigger.sql, {deadline: deadline()}).catch(async (error) => {
+        throw await lockFailure(ddl, error, `creating trigger ${trigger.name} on ${db}.${facts.table}`)
+      })
+    }
+  }
+  await journal.transition(record.id, 'copying', from ? `resuming the copy after key ${JSON.stringify(from)}` : 'copying rows in key order')
+  const copied = await copyRows(running, from)
+  if (copied === 'aborted') return abortRunning(running)
+  const checksum = await checksumTables(running)
+  await journal.transition(record.id, 'copied', `copied ${copied} rows; checksum of ${checksum.columns.length} columns over ${checksum.rows} rows matches`)
+  if (options.postponeCutover) {
+    options.onProgress?.({phase: 'postponed', message: `copied and in sync; waiting for \`dbakit schema cutover ${record.id}\``})
+    for (;;) {
+      const request = await journal.pendingRequest(record.id)
+      if (request === 'abort') return abortRunning(running)
+      if (request === 'cutover') break
+      await sleep(1000)
+    }
+    await journal.request(record.id, null)
+  }
+  const cutover = await cutOver(running)
+  const revertUntil = options.revertWindowMs ? new Date(Date.now() + options.revertWindowMs) : null
+  if (revertUntil) {
+    await journal.transition(record.id, 'revert-window', `cut over; the original is kept in sync as ${names.old} until ${revertUntil.toISOString()}`, {revertUntil})
+  } else {
+    await finish(running)
+  }
+  return {...result(running, (await journal.require(record.id))), rowsCopied: copied, cutover, checksum}
+}
+
+const result = (running: Running, record: ChangeRecord): ChangeResult => ({
+  id: record.id,
+  method: record.method,
+  state: record.state,
+  database: record.database,
+  table: record.table,
+  alter: record.alter,
+  seconds: (Date.now() - running.started) / 1000,
+  revertUntil: record.revertUntil,
+})
+
+function forwardTriggers(running: Running) {
+  const {facts, names, mapping} = running
+  const key = facts.key!.columns.map((c) => ({from: c, to: mapping.pairs.find((p) => p.old === c)!.new}))
+  return syncTriggers({database: facts.database, source: facts.table, target: names.new!, pairs: forwardPairs(mapping.pairs), key, names: {insert: names.forwardInsert!, update: names.forwardUpdate!, delete: names.forwardDelete!}})
+}
+
+/** The reverse triggers live on the new table and write into whatever is named `old`. */
+function reverseTriggers(running: Running, on: string) {
+  const {facts, names, mapping} = running
+  const key = facts.key!.columns.map((c) => ({from: mapping.pairs.find((p) => p.old === c)!.new, to: c}))
+  return syncTriggers({database: facts.database, source: on, target: names.old!, pairs: reversePairs(mapping.pairs), key, names: {insert: names.reverseInsert!, update: names.reverseUpdate!, delete: names.reverseDelete!}})
+}
+
+/**
+ * Copies rows in key order, chunk by chunk, sized to take about `chunkTimeMs` each. A chunk inserts
+ * with ON DUPLICATE KEY UPDATE of nothing, so a row the triggers already wrote, being newer, is
+ * kept. It reads the original without locking it (READ COMMITTED with a ROW binlog), so the copy
+ * never holds a lock the application's writes wait for, and cannot deadlock with them: shared
+ * locks on each chunk (pt-online-schema-change's way) made the busiest writers fail with 1213. A
+ * row deleted between the chunk's read and its insert would be brought back, so each chunk then
+ * deletes from the copy the rows of its range the original no longer has; that delete locks the
+ * copy's rows, so it waits for a writer still adding one and then sees it committed. On a server
+ * whose binlog is not ROW, the chunk reads with LOCK IN SHARE MODE instead.
+ */
+async function copyRows(running: Running, from: unknown[] | undefined): Promise<number | 'aborted'> {
+  const {copy, journal, record, facts, names, mapping, options} = running
+  const db = facts.database
+  const keyColumns = facts.key!.columns
+  const keyList = keyColumns.map(ident).join(', ')
+  const oldColumns = mapping.pairs.map((p) => ident(p.old)).join(', ')
+  const newColumns = mapping.pairs.map((p) => ident(p.new)).join(', ')
+  const firstNew = ident(mapping.pairs.find((p) => p.old === keyColumns[0])!.new)
+  const after = (values: unknown[]) => {
+    // (a, b) > (x, y) written out, which every optimizer turns into an index range.
+    const parts = keyColumns.map((_, i) => `${keyColumns.slice(0, i).map((c) => `${ident(c)} = ?`).concat(`${ident(keyColumns[i]!)} > ?`).join(' AND ')}`)
+    const args = keyColumns.flatMap((_, i) => values.slice(0, i + 1))
+    return {sql: `(${parts.map((p) => `(${p})`).join(' OR ')})`, args}
+  }
+  const upTo = (values: unknown[]) => {
+    const parts = keyColumns.map((_, i) => `${keyColumns.slice(0, i).map((c) => `${ident(c)} = ?`).concat(`${ident(keyColumns[i]!)} ${i === keyColumns.length - 1 ? '<=' : '<'} ?`).join(' AND ')}`)
+    const args = keyColumns.flatMap((_, i) => values.slice(0, i + 1))
+    return {sql: `(${parts.map((p) => `(${p})`).join(' OR ')})`, args}
+  }
+  const estimate = Math.max(facts.rows, 1)
+  const target = options.chunkTimeMs ?? 500
+  let lockingRead = false
+  /*
+   * INSERT ... SELECT is a bulk insert: with innodb_autoinc_lock_mode 0 or 1 (MariaDB's default)
+   * it holds the shadow's table-level AUTO-INC lock to its end, and a writer whose trigger then
+   * waits for that lock while the chunk waits for the writer's row is a deadlock InnoDB resolves
+   * by failing the writer. Rows sent as INSERT ... VALUES take the lock only for a moment.
+   */
+  const [autoinc] = await copy.query<{mode: string | number}>('SELECT @@innodb_autoinc_lock_mode AS mode')
+  const throughClient = Number(autoinc?.mode) !== 2 && facts.columns.some((c) => c.autoIncrement)
+  const maxChunk = throughClient ? Math.max(100, Math.min(50_000, Math.floor((8 << 20) / Math.max(64, facts.dataBytes / Math.max(facts.rows, 1))))) : 50_000
+  await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED')
+  // A multi-table DELETE names its target by alias, which MariaDB resolves in the default database.
+  await copy.query(`USE ${ident(db)}`)
+  let size = 1000
+  let last = from
+  let copied = 0
+  let lastReport = 0
+  let lastThrottleCheck = 0
+  const began = Date.now()
+  for (;;) {
+    if (options.signal?.aborted) throw options.signal.reason
+    const request = await journal.pendingRequest(record.id)
+    if (request === 'abort') return 'aborted'
+    if (request === 'pause') {
+      options.onProgress?.({phase: 'paused', copied, estimate, throttled: 'paused by request', message: `paused by request: \`dbakit schema resume ${record.id}\` continues`})
+      await sleep(500)
+      continue
+    }
+    if (Date.now() - lastThrottleCheck > 1000) {
+      lastThrottleCheck = Date.now()
+      const reason = await throttleReason(running)
+      if (reason) {
+        options.onProgress?.({phase: 'throttled', copied, estimate, throttled: reason, message: `throttled: ${reason}`})
+        await journal.progress(record.id, {copied, estimate, throttled: reason, lastKey: last ? JSON.stringify(last) : null})
+        await sleep(500)
+        lastThrottleCheck = 0
+        continue
+      }
+    }
+    const lower = last ? after(last) : undefined
+    const [end] = await copy.query<Record<string, unknown>>(`SELECT ${keyList} FROM ${qualified(db, facts.table)}${lower ? ` WHERE ${lower.sql}` : ''} ORDER BY ${keyList} LIMIT 1 OFFSET ${size - 1}`, lower?.args ?? [])
+    const upper = end ? upTo(keyColumns.map((c) => end[c])) : undefined
+    const where = [lower?.sql, upper?.sql].filter(Boolean).join(' AND ')
+    const chunkStart = Date.now()
+    let inserted = 0
+    const args = [...(lower?.args ?? []), ...(upper?.args ?? [])]
+    const shadow = qualified(db, names.new!)
+    const keepExisting = `ON DUPLICATE KEY UPDATE ${shadow}.${firstNew} = ${shadow}.${firstNew}`
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (throughClient) {
+          const rows = await copy.query<Record<string, unknown>>(`SELECT ${oldColumns} FROM ${qualified(db, facts.table)}${where ? ` WHERE ${where}` : ''}${lockingRead ? ' LOCK IN SHARE MODE' : ''}`, args)
+          if (rows.length > 0) {
+            // A JSON value comes back parsed; it goes back as the text it was.
+            const values = rows.map((row) => mapping.pairs.map((p) => asSqlValue(row[p.old])))
+            const outcome = (await copy.query(`INSERT INTO ${shadow} (${newColumns}) VALUES ? ${keepExisting}`, [values])) as unknown as {affectedRows: number}
+            inserted = Number(outcome.affectedRows)
+          }
+        } else {
+          const outcome = (await copy.query(`INSERT INTO ${shadow} (${newColumns}) SELECT ${oldColumns} FROM ${qualified(db, facts.table)}${where ? ` WHERE ${where}` : ''}${lockingRead ? ' LOCK IN SHARE MODE' : ''} ${keepExisting}`, args)) as unknown as {affectedRows: number}
+          inserted = Number(outcome.affectedRows)
+        }
+        if (!lockingRead) {
+          const mapped = where.replaceAll(/`([^`]|``)+`/g, (name) => `c.${ident(mapping.pairs.find((p) => ident(p.old) === name)?.new ?? name.slice(1, -1))}`)
+          await copy.query(`DELETE c FROM ${shadow} c LEFT JOIN ${qualified(db, facts.table)} o ON ${keyColumns.map((k) => `o.${ident(k)} = c.${ident(mapping.pairs.find((p) => p.old === k)!.new)}`).join(' AND ')} WHERE ${mapped ? `${mapped} AND ` : ''}o.${ident(keyColumns[0]!)} IS NULL`, args)
+        }
+        break
+      } catch (error) {
+        // A server whose binlog is STATEMENT refuses an unlocked INSERT ... SELECT under READ COMMITTED.
+        if (!lockingRead && (errnoOf(error) === 1665 || errnoOf(error) === 1292 || /binlog/i.test((error as Error).message))) {
+          lockingRead = true
+          await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+          continue
+        }
+        if ((errnoOf(error) !== 1213 && errnoOf(error) !== 1205) || attempt >= 10) throw error
+        await sleep(20 * attempt)
+      }
+    }
+    const elapsed = Math.max(Date.now() - chunkStart, 1)
+    copied += end ? size : inserted
+    size = Math.round(Math.min(maxChunk, Math.max(100, size * Math.min(2, Math.max(0.5, target / elapsed)))))
+    if (!end) break
+    last = keyColumns.map((c) => end[c])
+    if (Date.now() - lastReport > 1000) {
+      lastReport = Date.now()
+      const rate = copied / Math.max((Date.now() - began) / 1000, 0.001)
+      const progress = {phase: 'copying', copied, estimate, rowsPerSecond: Math.round(rate), etaSeconds: Math.max(0, Math.round((estimate - copied) / Math.max(rate, 1))), throttled: null, message: `copying ${facts.database}.${facts.table}`}
+      options.onProgress?.(progress)
+      await journal.progress(record.id, {...progress, lastKey: JSON.stringify(last)})
+    }
+  }
+  await journal.progress(record.id, {phase: 'copied', copied, estimate, lastKey: last ? JSON.stringify(last) : null})
+  return copied
+}
+
+/** Why the copy should wait now: too many running threads, or a replica too far behind. */
+async function throttleReason(running: Running): Promise<string | undefined> {
+  const {copy, options} = running
+  const max = options.maxThreadsRunning ?? 25
+  const [row] = await copy.query<{Value: string}>("SHOW GLOBAL STATUS LIKE 'Threads_running'")
+  if (Number(row?.Value) > max) return `Threads_running ${row!.Value} > ${max}`
+  if (options.replicas?.length && options.maxLagSeconds !== undefined) {
+    const {probeServer} = await import('../connect/probe.ts')
+    for (const replica of options.replicas) {
+      const report = await probeServer(replica)
+      const lag = report.replicaLagSeconds
+      if (lag === null || lag === undefined) return `replica ${replica.label} reports no lag (replication stopped?)`
+      if (lag > options.maxLagSeconds) return `replica ${replica.label} is ${lag} s behind (> ${options.maxLagSeconds} s)`
+    }
+  }
+  return undefined
+}
+
+/**
+ * Compares both tables in one consistent snapshot: the triggers write the shadow in the same
+ * transaction as the original, so at any snapshot the two agree on every column the change keeps
+ * as it was. A difference stops the change before the swap.
+ */
+async function checksumTables(running: Running): Promise<{rows: number; columns: string[]}> {
+  const {copy, facts, names, mapping, options} = running
+  options.onProgress?.({phase: 'checksum', message: 'checksumming the copy against the original'})
+  const compared = mapping.pairs.filter((p) => p.sameType)
+  const digest = (columns: string[]) => `COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ${columns.map((c) => `ISNULL(${ident(c)}), ${ident(c)}`).join(', ')}))), 0) AS x`
+  await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+  await copy.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
+  try {
+    const [a] = await copy.query<{n: string; x: string}>(`SELECT ${digest(compared.map((p) => p.old))} FROM ${qualified(facts.database, facts.table)}`)
+    const [b] = await copy.query<{n: string; x: string}>(`SELECT ${digest(compared.map((p) => p.new))} FROM ${qualified(facts.database, names.new!)}`)
+    if (String(a!.n) !== String(b!.n) || String(a!.x) !== String(b!.x)) {
+      throw new DbakitError(ExitCode.stopped, 'CHECKSUM_MISMATCH', `the copy differs from ${facts.database}.${facts.table} (${a!.n} rows against ${b!.n}): the change stops before the swap`, {hint: `the original is untouched; report this, then dbakit schema abort ${running.record.id}`})
+    }
+    return {rows: Number(a!.n), columns: compared.map((p) => p.old)}
+  } finally {
+    await copy.query('COMMIT')
+  }
+}
+
+/**
+ * The swap, following docs/schema-change.md: empty placeholders named `old` and `ph`, reverse
+ * triggers from the shadow to the placeholder `old`, then one RENAME of four pairs, tried with
+ * NOWAIT every few milliseconds so that no application query ever queues behind it. Until it
+ * succeeds nothing has moved; if it never does, the extra triggers and placeholders go again and
+ * the change stays copied and in sync, to be cut over later.
+ */
+async function cutOver(running: Running): Promise<{attempts: number; milliseconds: number}> {
+  const {ddl, journal, record, names, facts, options} = running
+  const db = facts.database
+  await journal.transition(record.id, 'cutting-over', 'placing the reverse triggers and swapping the tables')
+  options.onProgress?.({phase: 'cut-over', message: 'cutting over'})
+  const reverse = reverseTriggers(running, names.new!)
+  const deadline = Date.now() + (options.cutoverTimeoutMs ?? DEFAULT_CUTOVER_TIMEOUT_MS)
+  const undo = async () => {
+    for (const name of reverse.drop) await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+    await ddl.query(`DROP TABLE IF EXISTS ${qualified(db, names.old!)}, ${qualified(db, names.placeholder!)}`)
+    await journal.transition(record.id, 'copied', 'cut-over given up; the copy stays in sync')
+  }
+  try {
+    await ddl.query(`CREATE TABLE IF NOT EXISTS ${qualified(db, names.old!)} LIKE ${qualified(db, facts.table)}`)
+    await ddl.query(`CREATE TABLE IF NOT EXISTS ${qualified(db, names.placeholder!)} LIKE ${qualified(db, names.new!)}`)
+    await withoutStrictMode(ddl, async () => {
+      for (const trigger of reverse.create) {
+        if (!(await triggerExists(ddl, db, trigger.name))) await withoutQueueing(ddl, trigger.sql, {deadline})
+      }
+    })
+    const began = Date.now()
+    const nowait = ddl.identity.flavor === 'mariadb' ? ' NOWAIT' : ''
+    const {attempts} = await withoutQueueing(ddl, `RENAME TABLE ${qualified(db, names.old!)}${nowait} TO ${qualified(db, names.gone!)}, ${qualified(db, facts.table)} TO ${qualified(db, names.old!)}, ${qualified(db, names.new!)} TO ${qualified(db, facts.table)}, ${qualified(db, names.placeholder!)} TO ${qualified(db, names.new!)}`, {deadline, ...(options.signal ? {signal: options.signal} : {})})
+    const milliseconds = Date.now() - began
+    await journal.event(record.id, 'cutting-over', `tables swapped after ${attempts} attempt(s) in ${milliseconds} ms`)
+    await afterSwap(running)
+    return {attempts, milliseconds}
+  } catch (error) {
+    if (await tableExists(ddl, db, names.gone!)) throw error
+    await undo().catch(() => {})
+    throw await lockFailure(ddl, error, `the cut-over of ${db}.${facts.table}`, `the change stays copied and in sync: retry with dbakit schema cutover ${record.id}, or abort it`)
+  }
+}
+
+/** After the swap: the forward triggers now sit on the original (renamed `old`) and write into the placeholder; they go, with both placeholders. */
+async function afterSwap(running: Running): Promise<void> {
+  const {ddl, names, facts} = running
+  const db = facts.database
+  for (const name of forwardTriggers(running).drop) await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  await withoutQueueing(ddl, `DROP TABLE IF EXISTS ${qualified(db, names.new!)}, ${qualified(db, names.gone!)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+}
+
+/** A process that died during the cut-over: the rename happened or did not; finish whichever it was. */
+async function reconcileCutover(running: Running): Promise<void> {
+  const {ddl, journal, record, names, facts} = running
+  if (await tableExists(ddl, facts.database, names.gone!)) {
+    await afterSwap(running)
+    const window = running.options.revertWindowMs ? new Date(Date.now() + running.options.revertWindowMs) : null
+    if (window) await journal.transition(record.id, 'revert-window', `resumed after the swap; the original is kept in sync as ${names.old} until ${window.toISOString()}`, {revertUntil: window})
+    else await finish(running)
+    return
+  }
+  if (await triggerExists(ddl, facts.database, names.reverseDelete!)) {
+    for (const name of reverseTriggers(running, names.new!).drop) await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(facts.database, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  }
+  await ddl.query(`DROP TABLE IF EXISTS ${qualified(facts.database, names.old!)}, ${qualified(facts.database, names.placeholder!)}`)
+  await journal.transition(record.id, 'copied', 'resumed before the swap: cutting over again')
+}
+
+/** Ends the revert window: the reverse triggers first (they sit on the live table), then the original. */
+async function finish(running: Pick<Running, 'ddl' | 'journal' | 'record' | 'names' | 'facts'>): Promise<void> {
+  const {ddl, journal, record, names, facts} = running
+  const db = facts.database
+  for (const name of [names.reverseInsert!, names.reverseUpdate!, names.reverseDelete!]) await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  await withoutQueueing(ddl, `DROP TABLE IF EXISTS ${qualified(db, names.old!)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  await journal.transition(record.id, 'done', 'done; the original table and the reverse triggers are dropped', {revertUntil: null})
+}
+
+async function abortRunning(running: Running): Promise<ChangeResult> {
+  await dropCopyArtifacts(running.ddl, running.facts.database, running.names)
+  await running.journal.transition(running.record.id, 'aborted', 'aborted by request; the original table is untouched')
+  await running.journal.request(running.record.id, null)
+  return result(running, await running.journal.require(running.record.id))
+}
+
+async function dropCopyArtifacts(ddl: MysqlSession, db: string, names: Record<string, string>): Promise<void> {
+  for (const name of [names.forwardInsert!, names.forwardUpdate!, names.forwardDelete!, names.reverseInsert!, names.reverseUpdate!, names.reverseDelete!]) {
+    await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  }
+  await withoutQueueing(ddl, `DROP TABLE IF EXISTS ${qualified(db, names.new!)}, ${qualified(db, names.placeholder!)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+}
+
+/** A change that failed before the swap leaves the original as it was: its triggers and shadow go. */
+async function failChange(running: Running, error: unknown): Promise<void> {
+  const {ddl, journal, record, names, facts} = running
+  const state = (await journal.get(record.id).catch(() => undefined))?.state
+  if (state === 'revert-window' || state === 'done' || state === 'aborted') return
+  if (state === 'copied' && error instanceof DbakitError && error.code === 'LOCKED') return
+  if (await tableExists(ddl, facts.database, names.gone!).catch(() => true)) return
+  await dropCopyArtifacts(ddl, facts.database, names).catch(() => {})
+  await journal.transition(record.id, 'failed', `failed: ${(error as Error).message}; the original table is untouched and the shadow is dropped`, {error: (error as Error).message}).catch(() => {})
+}
+
+/** Control from another terminal: pause, resume, cutover and abort requests, and the state of every change. */
+export async function controlChange(target: ConnectionTarget, id: number, request: 'pause' | 'resume' | 'cutover' | 'abort', options: {dryRun?: boolean} = {}): Promise<{record: ChangeRecord; applied: string}> {
+  const session = await openMysql(target)
+  try {
+    await prepareSession(session, 'ddl')
+    const journal = new Journal(session)
+    const record = await journal.require(id)
+    const running = await isRunning(session, id)
+    const allowed: Record<typeof request, string[]> = {pause: ['capturing', 'copying'], resume: ['capturing', 'copying'], cutover: ['copied'], abort: ['started', 'capturing', 'copying', 'copied']}
+    if (!allowed[request].includes(record.state)) {
+      throw usageError('CHANGE_STATE', `change ${id} is ${record.state}: ${request} applies only while it is ${allowed[request].join(' or ')}`, {hint: record.state === 'revert-window' ? `dbakit schema rollback ${id} or schema cleanup ${id}` : `see dbakit schema status ${id}`})
+    }
+    if (options.dryRun) return {record, applied: `would ${request} change ${id}${running ? '' : ' (no process is running it)'}`}
+    if (running) {
+      await journal.request(id, request === 'resume' ? null : request)
+      return {record: await journal.require(id), applied: `asked the running change to ${request}`}
+    }
+    if (request === 'abort') {
+      await dropCopyArtifacts(session, record.database, record.artifacts)
+      await journal.transition(id, 'aborted', 'aborted (no process was running it); the original table is untouched')
+      return {record: await journal.require(id), applied: 'aborted'}
+    }
+    throw usageError('CHANGE_NOT_RUNNING', `no dbakit process is running change ${id}`, {hint: `continue it with dbakit schema resume ${id}${request === 'cutover' ? ' (it cuts over when the copy is done)' : ''}, or abort it`})
+  } finally {
+    await session.close()
+  }
+}
+
+async function isRunning(session: MysqlSession, id: number): Promise<boolean> {
+  const [row] = await session.query<{free: number | string | null}>('SELECT IS_FREE_LOCK(?) AS free', [changeLockName(id)])
+  return Number(row?.free) !== 1
+}
+
+/** Rollback within the revert window: one more atomic swap, the original (with every write since) back in place. */
+export async function rollbackChange(target: ConnectionTarget, id: number, options: {dryRun?: boolean; timeoutMs?: number} = {}): Promise<{record: ChangeRecord; attempts?: number; milliseconds?: number}> {
+  const session = await openMysql(target)
+  try {
+    await prepareSession(session, 'ddl')
+    const journal = new Journal(session)
+    const record = await journal.require(id)
+    if (record.state !== 'revert-window') {
+      throw usageError('ROLLBACK_UNAVAILABLE', `change ${id} is ${record.state}: rollback needs a change in its revert window`, {hint: record.method !== 'copy' ? 'a native change is undone with the opposite ALTER' : `see dbakit schema status ${id}`})
+    }
+    if (options.dryRun) return {record}
+    const db = record.database
+    const names = record.artifacts
+    await session.query(`CREATE TABLE IF NOT EXISTS ${qualified(db, names.placeholder!)} LIKE ${qualified(db, names.old!)}`)
+    const nowait = session.identity.flavor === 'mariadb' ? ' NOWAIT' : ''
+    const began = Date.now()
+    let attempts: number
+    try {
+      ;({attempts} = await withoutQueueing(session, `RENAME TABLE ${qualified(db, record.table)}${nowait} TO ${qualified(db, names.new!)}, ${qualified(db, names.old!)} TO ${qualified(db, record.table)}, ${qualified(db, names.placeholder!)} TO ${qualified(db, names.old!)}`, {deadline: Date.now() + (options.timeoutMs ?? DEFAULT_CUTOVER_TIMEOUT_MS)}))
+    } catch (error) {
+      await session.query(`DROP TABLE IF EXISTS ${qualified(db, names.placeholder!)}`).catch(() => {})
+      throw await lockFailure(session, error, `the rollback swap of ${db}.${record.table}`, 'nothing moved: the new table is still in place and the revert window open; try again')
+    }
+    const milliseconds = Date.now() - began
+    for (const name of [names.reverseInsert!, names.reverseUpdate!, names.reverseDelete!]) await withoutQueueing(session, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+    await withoutQueueing(session, `DROP TABLE IF EXISTS ${qualified(db, names.new!)}, ${qualified(db, names.old!)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+    await journal.transition(id, 'rolled-back', `rolled back after ${attempts} attempt(s) in ${milliseconds} ms; the original definition is back with every write made since the cut-over`, {revertUntil: null})
+    return {record: await journal.require(id), attempts, milliseconds}
+  } finally {
+    await session.close()
+  }
+}
+
+/** Ends a revert window now (the original is dropped), or removes what a failed or aborted change left. */
+export async function cleanupChange(target: ConnectionTarget, id: number, options: {dryRun?: boolean} = {}): Promise<{record: ChangeRecord; dropped: string[]}> {
+  const session = await openMysql(target)
+  try {
+    await prepareSession(session, 'ddl')
+    const journal = new Journal(session)
+    const record = await journal.require(id)
+    const db = record.database
+    const names = record.artifacts
+    const present = [] as string[]
+    for (const key of ['new', 'old', 'placeholder', 'gone']) if (names[key] && (await tableExists(session, db, names[key]!))) present.push(names[key]!)
+    if (record.state === 'revert-window') {
+      if (options.dryRun) return {record, dropped: [names.old!, names.reverseInsert!, names.reverseUpdate!, names.reverseDelete!]}
+      await finish({ddl: session, journal, record, names, facts: {database: db} as TableFacts})
+      return {record: await journal.require(id), dropped: [names.old!]}
+    }
+    if (!['failed', 'aborted', 'done', 'rolled-back'].includes(record.state)) {
+      throw usageError('CHANGE_STATE', `change ${id} is ${record.state}: clean up applies once it has ended or is in its revert window`, {hint: `abort it first: dbakit schema abort ${id}`})
+    }
+    if (await isRunning(session, id)) throw usageError('CHANGE_RUNNING', `change ${id} is still held by a dbakit process`, {hint: 'wait for it to end'})
+    // Only leftovers that are not the live table: after a rollback `new` and `old` are ours, never the table itself.
+    const droppable = present.filter((name) => name !== record.table)
+    if (options.dryRun) return {record, dropped: droppable}
+    await dropCopyArtifacts(session, db, names)
+    for (const name of droppable) await withoutQueueing(session, `DROP TABLE IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+    await journal.event(id, record.state, `cleaned up: ${droppable.join(', ') || 'nothing was left'}`)
+    return {record, dropped: droppable}
+  } finally {
+    await session.close()
+  }
+}
+
+export async function changeStatus(target: ConnectionTarget, id?: number): Promise<{changes: ChangeRecord[]; events?: Awaited<ReturnType<Journal['events']>>; running?: boolean}> {
+  const session = await openMysql(target)
+  try {
+    if (!(await tableExists(session, STATE_DATABASE, 'schema_changes'))) return {changes: []}
+    const journal = new Journal(session)
+    if (id === undefined) return {changes: await journal.list()}
+    const record = await journal.require(id)
+    return {changes: [record], events: await journal.events(id), running: await isRunning(session, id)}
+  } finally {
+    await session.close()
+  }
+}
+
+async function tableExists(session: MysqlSession, database: string, table: string): Promise<boolean> {
+  const rows = await session.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, table])
+  return rows.length > 0
+}
+
+async function triggerExists(session: MysqlSession, database: string, name: string): Promise<boolean> {
+  const rows = await session.query('SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?', [database, name])
+  return rows.length > 0
+}
+
+/**
+ * A DDL that could not take its locks in time: the sessions with long-open transactions are the
+ * usual holders, so they are named (id, user, host, seconds, statement) for the DBA to look at.
+ */
+async function lockFailure(session: MysqlSession, error: unknown, what: string, after = 'nothing was changed'): Promise<Error> {
+  const errno = errnoOf(error)
+  if (errno === 1142 || errno === 1044 || errno === 1227) {
+    return environmentError('PERMISSION_MISSING', `${what}: ${(error as Error).message}`, {hint: 'the account needs ALTER, CREATE, DROP, INSERT, UPDATE, DELETE, SELECT, TRIGGER on the database and CREATE, INSERT, UPDATE, SELECT on dbakit_state'})
+  }
+  if (errno !== 1205 && errno !== 1213) return error as Error
+  const holders = await session
+    .query<{id: string; user: string; host: string; time: string; info: string | null}>(
+      "SELECT p.ID AS id, p.USER AS user, p.HOST AS host, p.TIME AS time, p.INFO AS info FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id WHERE t.trx_started < NOW() - INTERVAL 1 SECOND ORDER BY t.trx_started LIMIT 5",
+    )
+    .catch(() => [])
+  const named = holders.map((h) => `session ${h.id} (${h.user}@${h.host}, open ${h.time} s${h.info ? `: ${h.info.slice(0, 80)}` : ''})`).join('; ')
+  return new DbakitError(ExitCode.stopped, 'LOCKED', `${what} could not take its metadata locks without making the application wait${named ? `; long-open transactions: ${named}` : ''}`, {hint: after})
+}
+
+const asSqlValue = (value: unknown) => (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) ? JSON.stringify(value) : value)
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
