@@ -24,10 +24,8 @@ export default class AuditSnapshot extends BaseCommand {
   async run(): Promise<SnapshotResult | SchemaSnapshot> {
     const {flags} = await this.parse(AuditSnapshot)
     if (!flags.profile && !flags.url) throw usageError('TARGET_MISSING', 'no server given', {hint: 'pass --profile NAME or --url URL'})
-    const {resolveTarget} = await import('../../lib/connect/target.ts')
     const {takeSnapshot} = await import('../../lib/audit/snapshot.ts')
-    const target = await resolveTarget(await this.targetRequest(flags))
-    this.logger.protect(target.password)
+    const target = await this.server(flags)
     if (!flags.database && !target.url.database) throw usageError('SNAPSHOT_NO_DATABASE', 'no database to read the schema of', {hint: 'pass --database DB, or name it in the URL\'s path, as in mysql://user@host:3306/DB'})
     const snapshot = await takeSnapshot(target, flags.database)
     // With --out - the snapshot is the data: under --json it is the one JSON document printed.
