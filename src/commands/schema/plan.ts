@@ -32,7 +32,7 @@ Exit status: 0, 2 when the ALTER or the table is wrong (or a risk blocks the cop
     const connection = flags.profile ? `--profile ${flags.profile}` : `--url ${target.url.display}`
     const command = `dbakit schema change ${connection} --table ${shellWord(`${database}.${table}`)} --alter ${shellQuote(flags.alter)}${flags['revert-window'] ? ` --revert-window ${flags['revert-window']}` : ''}`
     const plan = await planChange(target, {database, table, alter: flags.alter, ...(flags['revert-window'] ? {revertWindow: true} : {}), command})
-    const method = {instant: 'INSTANT (metadata only, done in moments)', inplace: 'in place without blocking (INPLACE/NOCOPY, LOCK=NONE)', copy: 'copy through a shadow table (triggers, chunked copy, atomic swap)'}[plan.method]
+    const method = {instant: 'INSTANT (metadata only, done in moments)', inplace: 'in place without blocking (INPLACE/NOCOPY, LOCK=NONE)', 'online-copy': "the server's online copy (ALGORITHM=COPY, LOCK=NONE)", copy: 'copy through a shadow table (triggers, chunked copy, atomic swap)'}[plan.method]
     this.print(
       renderKeyValues([
         ['table', `${plan.database}.${plan.table} (about ${plan.rows.toLocaleString('en-US')} rows, ${mib(plan.tableBytes)})`],

@@ -9,7 +9,8 @@ import {errnoOf, ident, qualified, withoutQueueing} from './sql.ts'
 import {readTable, type ColumnInfo, type TableFacts} from './table.ts'
 import {forwardPairs, reversePairs, syncTriggers} from './triggers.ts'
 
-export type Method = 'instant' | 'inplace' | 'copy'
+/** `online-copy`: MariaDB 11.2+'s own ALGORITHM=COPY, LOCK=NONE, which logs concurrent writes and applies them. */
+export type Method = 'instant' | 'inplace' | 'online-copy' | 'copy'
 
 export interface ChangeProgress {
   phase: string
@@ -113,7 +114,8 @@ export async function probeAlter(session: MysqlSession, facts: TableFacts, alter
   const at = qualified(STATE_DATABASE, scratch)
   const tried: Probe['tried'] = []
   const mariadb = session.identity.flavor === 'mariadb'
-  const algorithms = mariadb ? ['INSTANT', 'NOCOPY', 'INPLACE', 'COPY'] : ['INSTANT', 'INPLACE', 'COPY']
+  // COPY with LOCK=NONE is MariaDB 11.2's online copy; older servers refuse it as unsupported.
+  const algorithms = mariadb ? ['INSTANT', 'NOCOPY', 'INPLACE', 'COPY LOCK=NONE', 'COPY'] : ['INSTANT', 'INPLACE', 'COPY']
   try {
     let method: Method | undefined
     for (const algorithm of algorithms) {
@@ -123,9 +125,9 @@ export async function probeAlter(session: MysqlSession, facts: TableFacts, alter
       const copied = facts.columns.filter((c) => !c.generated).map((c) => ident(c.name)).join(', ')
       await session.query(`INSERT INTO ${at} (${copied}) SELECT ${copied} FROM ${qualified(facts.database, facts.table)} LIMIT 100`)
       try {
-        await session.query(`ALTER TABLE ${at} ALGORITHM=${algorithm}${algorithm === 'COPY' ? '' : ', LOCK=NONE'}, ${alter}`)
+        await session.query(`ALTER TABLE ${at} ${algorithmClause(algorithm)}, ${alter}`)
         tried.push({algorithm, accepted: true})
-        method = algorithm === 'INSTANT' ? 'instant' : algorithm === 'COPY' ? 'copy' : 'inplace'
+        method = algorithm === 'INSTANT' ? 'instant' : algorithm === 'COPY' ? 'copy' : algorithm === 'COPY LOCK=NONE' ? 'online-copy' : 'inplace'
         break
       } catch (error) {
         const message = (error as Error).message
@@ -141,6 +143,8 @@ export async function probeAlter(session: MysqlSession, facts: TableFacts, alter
     await session.query(`DROP TABLE IF EXISTS ${at}`).catch(() => {})
   }
 }
+
+const algorithmClause = (algorithm: string) => (algorithm === 'COPY' ? 'ALGORITHM=COPY' : algorithm === 'COPY LOCK=NONE' ? 'ALGORITHM=COPY, LOCK=NONE' : `ALGORITHM=${algorithm}, LOCK=NONE`)
 
 export interface PlanRisk {
   code: string
@@ -179,7 +183,7 @@ export async function planChange(target: ConnectionTarget, options: {database: s
     const risks: PlanRisk[] = []
     const lossyRollback: string[] = []
     if (facts.engine.toLowerCase() !== 'innodb') risks.push({code: 'ENGINE', message: `the table's engine is ${facts.engine}: online changes need InnoDB`, blocking: method === 'copy'})
-    if (method === 'inplace') risks.push({code: 'REPLICA_LAG', message: 'INPLACE runs without blocking here, but each replica applies it in one piece after it finishes: replicas fall behind by the time it takes'})
+    if (method === 'inplace' || method === 'online-copy') risks.push({code: 'REPLICA_LAG', message: `${method === 'inplace' ? 'INPLACE' : 'the online copy'} runs without blocking here, but each replica applies it in one piece after it finishes: replicas fall behind by the time it takes`})
     if (method === 'copy') {
       if (!facts.key) risks.push({code: 'NO_KEY', message: 'the table has no primary key or unique key on NOT NULL columns: rows cannot be copied and matched', blocking: true})
       if (facts.triggers.length > 0) risks.push({code: 'TRIGGERS', message: `the table has triggers (${facts.triggers.join(', ')}): the copy path adds its own, and their order is not yet handled`, blocking: true})
@@ -209,7 +213,7 @@ export async function planChange(target: ConnectionTarget, options: {database: s
       tried: probe.tried,
       rows: facts.rows,
       tableBytes,
-      diskBytes: method === 'copy' ? tableBytes : method === 'inplace' ? tableBytes : 0,
+      diskBytes: method === 'instant' ? 0 : tableBytes,
       estimatedSeconds: method === 'instant' ? 0 : Math.ceil(facts.rows / ASSUMED_ROWS_PER_SECOND),
       risks,
       lossyRollback,
@@ -345,7 +349,7 @@ export async function resumeChange(options: Omit<ChangeOptions, 'database' | 'ta
 
 async function runNative(ddl: MysqlSession, journal: Journal, facts: TableFacts, options: ChangeOptions, method: Method, started: number): Promise<ChangeResult> {
   const record = await journal.begin({database: facts.database, table: facts.table, alter: options.alter, method})
-  const algorithm = method === 'instant' ? 'ALGORITHM=INSTANT, LOCK=NONE' : ddl.identity.flavor === 'mariadb' ? 'ALGORITHM=NOCOPY, LOCK=NONE' : 'ALGORITHM=INPLACE, LOCK=NONE'
+  const algorithm = algorithmClause(method === 'instant' ? 'INSTANT' : method === 'online-copy' ? 'COPY LOCK=NONE' : ddl.identity.flavor === 'mariadb' ? 'NOCOPY' : 'INPLACE')
   const nowait = ddl.identity.flavor === 'mariadb' ? ' NOWAIT' : ''
   options.onProgress?.({phase: 'native', message: `running the ALTER natively (${method}): it needs a metadata lock only at its start and end`})
   let attempts = 0

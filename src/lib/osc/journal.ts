@@ -34,7 +34,7 @@ export interface ChangeRecord {
   database: string
   table: string
   alter: string
-  method: 'instant' | 'inplace' | 'copy'
+  method: 'instant' | 'inplace' | 'online-copy' | 'copy'
   state: ChangeState
   request: ChangeRequest
   /** Names of the shadow, old, placeholder tables and triggers of this change. */
