@@ -204,4 +204,32 @@ describe('dbakit schema against MariaDB', () => {
     assert.equal(ran.code, 0, ran.stdout)
     assert.equal(await columnType(database, 'k'), 'bigint(20)')
   })
+
+  it('pauses and resumes a running copy from another terminal, with the state and progress visible in status', async () => {
+    const {database} = await table(60000)
+    const running = schema(['change', '--table', `${database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--chunk-time', '1ms', '--yes', '--json'])
+    let id: number | undefined
+    for (let i = 0; i < 300 && id === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      const [row] = await query<{id: number; state: string}>(`SELECT id, state FROM dbakit_state.schema_changes WHERE db = '${database}' ORDER BY id DESC LIMIT 1`).catch(() => [])
+      if (row?.state === 'copying') id = Number(row.id)
+    }
+    assert.ok(id, 'the copy never got going')
+    const pause = await schema(['pause', String(id), '--yes'])
+    assert.equal(pause.code, 0, pause.stderr)
+    const copiedNow = async () => Number((await query<{copied: string}>(`SELECT JSON_VALUE(progress, '$.copied') AS copied FROM dbakit_state.schema_changes WHERE id = ${id}`))[0]!.copied)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const before = await copiedNow()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    assert.equal(await copiedNow(), before, 'the copy went on while paused')
+    const status = await schema(['status', String(id), '--json'])
+    const shown = json<{changes: Array<{state: string; request: string}>; running: boolean}>(status.stdout)
+    assert.deepEqual([shown.changes[0]!.state, shown.changes[0]!.request, shown.running], ['copying', 'pause', true])
+    const resume = await schema(['resume', String(id), '--yes'])
+    assert.equal(resume.code, 0, resume.stderr)
+    const done = await running
+    assert.equal(done.code, 0, done.stderr)
+    assert.equal(json<{state: string}>(done.stdout).state, 'done')
+    assert.equal(await columnType(database, 'k'), 'bigint(20)')
+  })
 })
