@@ -50,6 +50,10 @@ export interface ChangeResult {
   table: string
   alter: string
   rowsCopied?: number
+  /** How long the row copy took, checksum and cut-over aside. */
+  copyMs?: number
+  /** The original, kept in sync during the revert window. */
+  oldTable?: string
   seconds: number
   cutover?: {attempts: number; milliseconds: number}
   revertUntil?: string | null
@@ -422,7 +426,9 @@ async function copyAndSwap(running: Running, from: unknown[] | undefined): Promi
     }
   }
   await journal.transition(record.id, 'copying', from ? `resuming the copy after key ${JSON.stringify(from)}` : 'copying rows in key order')
+  const copyStarted = Date.now()
   const copied = await copyRows(running, from)
+  const copyMs = Date.now() - copyStarted
   if (copied === 'aborted') return abortRunning(running)
   const checksum = await checksumTables(running)
   await journal.transition(record.id, 'copied', `copied ${copied} rows; checksum of ${checksum.columns.length} columns over ${checksum.rows} rows matches`)
@@ -443,7 +449,7 @@ async function copyAndSwap(running: Running, from: unknown[] | undefined): Promi
   } else {
     await finish(running)
   }
-  return {...result(running, (await journal.require(record.id))), rowsCopied: copied, cutover, checksum}
+  return {...result(running, (await journal.require(record.id))), rowsCopied: copied, copyMs, cutover, checksum, ...(revertUntil ? {oldTable: names.old!} : {})}
 }
 
 const result = (running: Running, record: ChangeRecord): ChangeResult => ({
