@@ -151,7 +151,7 @@ _dbakit() {
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --json --password-stdin --profile -p --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --expired --json --password-stdin --profile -p --url --verbose --yes -y" -- "$cur")) ;;
     "schema cutover")
       case "$prev" in
         --chunk-time) COMPREPLY=(); return ;;

@@ -174,6 +174,7 @@ complete -c dbakit -n '__dbakit_using schema change' -l yes -s y -d 'Do not ask 
 complete -c dbakit -n '__dbakit_using schema cleanup' -l color -d 'Colour the output (default: only on a terminal; NO_COLOR and FORCE_COLOR are honoured).'
 complete -c dbakit -n '__dbakit_using schema cleanup' -l connect-timeout -x -d 'Seconds to wait for the server to answer when connecting.'
 complete -c dbakit -n '__dbakit_using schema cleanup' -l dry-run -d 'List what would be dropped; drop nothing.'
+complete -c dbakit -n '__dbakit_using schema cleanup' -l expired -d 'End every revert window whose time has passed, instead of one change.'
 complete -c dbakit -n '__dbakit_using schema cleanup' -l json -d 'Format output as json.'
 complete -c dbakit -n '__dbakit_using schema cleanup' -l password-stdin -d 'Read the password from standard input (overrides DBAKIT_PASSWORD and the profile).'
 complete -c dbakit -n '__dbakit_using schema cleanup' -l profile -s p -r -F -d 'Connection profile to use (see `dbakit profile list`).'

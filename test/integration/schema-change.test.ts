@@ -232,4 +232,18 @@ describe('dbakit schema against MariaDB', () => {
     assert.equal(json<{state: string}>(done.stdout).state, 'done')
     assert.equal(await columnType(database, 'k'), 'bigint(20)')
   })
+
+  it('ends the revert windows that have passed with cleanup --expired, and leaves open ones alone', async () => {
+    const short = await table(500)
+    const long = await table(500)
+    const first = json<{id: number}>((await schema(['change', '--table', `${short.database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--revert-window', '1s', '--yes', '--json'])).stdout)
+    const second = json<{id: number}>((await schema(['change', '--table', `${long.database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--revert-window', '1h', '--yes', '--json'])).stdout)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const swept = await schema(['cleanup', '--expired', '--yes', '--json'])
+    assert.equal(swept.code, 0, swept.stderr)
+    assert.ok(json<{ended: Array<{record: {id: number}}>}>(swept.stdout).ended.some((e) => e.record.id === first.id))
+    assert.deepEqual(await tablesOf(short.database), ['k0', 'ledger', 't'])
+    assert.ok((await tablesOf(long.database)).includes(`_t_${second.id}_old`), 'an open window was ended')
+    assert.equal((await schema(['cleanup', String(second.id), '--yes'])).code, 0)
+  })
 })

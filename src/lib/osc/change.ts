@@ -872,9 +872,7 @@ async function triggerExists(session: MysqlSession, database: string, name: stri
  */
 async function lockFailure(session: MysqlSession, error: unknown, what: string, after = 'nothing was changed'): Promise<Error> {
   const errno = errnoOf(error)
-  if (errno === 1142 || errno === 1044 || errno === 1227) {
-    return environmentError('PERMISSION_MISSING', `${what}: ${(error as Error).message}`, {hint: 'the account needs ALTER, CREATE, DROP, INSERT, UPDATE, DELETE, SELECT, TRIGGER on the database and CREATE, INSERT, UPDATE, SELECT on dbakit_state'})
-  }
+  if (PERMISSION_ERRORS.has(errno ?? 0)) return permissionError(error, what)
   if (errno !== 1205 && errno !== 1213) return error as Error
   const holders = await session
     .query<{id: string; user: string; host: string; time: string; info: string | null}>(
@@ -883,6 +881,31 @@ async function lockFailure(session: MysqlSession, error: unknown, what: string, 
     .catch(() => [])
   const named = holders.map((h) => `session ${h.id} (${h.user}@${h.host}, open ${h.time} s${h.info ? `: ${h.info.slice(0, 80)}` : ''})`).join('; ')
   return new DbakitError(ExitCode.stopped, 'LOCKED', `${what} could not take its metadata locks without making the application wait${named ? `; long-open transactions: ${named}` : ''}`, {hint: after})
+}
+
+const PERMISSION_ERRORS = new Set([1044, 1142, 1143, 1227])
+
+/** A grant the account lacks, named by the server's message, with every grant a change needs. */
+export function permissionError(error: unknown, what?: string): Error {
+  if (!PERMISSION_ERRORS.has(errnoOf(error) ?? 0)) return error as Error
+  return environmentError('PERMISSION_MISSING', `${what ? `${what}: ` : ''}${(error as Error).message}`, {
+    hint: 'grant the account ALTER, CREATE, DROP, INSERT, UPDATE, DELETE, SELECT and TRIGGER on the database, PROCESS (to name blocking sessions), and ALL on dbakit_state',
+  })
+}
+
+/** Ends every revert window whose time has passed (for a cron job, or before a new change). */
+export async function cleanupExpired(target: ConnectionTarget, options: {dryRun?: boolean} = {}): Promise<Array<{record: ChangeRecord; dropped: string[]}>> {
+  const session = await openMysql(target)
+  let expired: ChangeRecord[]
+  try {
+    if (!(await tableExists(session, STATE_DATABASE, 'schema_changes'))) return []
+    expired = await new Journal(session).expired()
+  } finally {
+    await session.close()
+  }
+  const done = []
+  for (const record of expired) done.push(await cleanupChange(target, record.id, options))
+  return done
 }
 
 const asSqlValue = (value: unknown) => (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) ? JSON.stringify(value) : value)

@@ -155,6 +155,11 @@ export class Journal {
     return row ? record(row) : undefined
   }
 
+  /** Changes whose revert window has passed, on the server's clock. */
+  async expired(): Promise<ChangeRecord[]> {
+    return (await this.session.query<Row>(`SELECT * FROM ${CHANGES} WHERE state = 'revert-window' AND revert_until <= NOW(3) ORDER BY id`)).map(record)
+  }
+
   async list(limit = 50): Promise<ChangeRecord[]> {
     return (await this.session.query<Row>(`SELECT * FROM ${CHANGES} ORDER BY id DESC LIMIT ${Number(limit)}`)).map(record)
   }
@@ -167,9 +172,11 @@ export class Journal {
       sets.push('artifacts = ?')
       values.push(JSON.stringify(fields.artifacts))
     }
-    if (fields.revertUntil !== undefined) {
-      sets.push('revert_until = ?')
-      values.push(fields.revertUntil)
+    if (fields.revertUntil === null) sets.push('revert_until = NULL')
+    else if (fields.revertUntil !== undefined) {
+      // Counted on the server's clock, which is the one `expired` compares with.
+      sets.push('revert_until = NOW(3) + INTERVAL ? MICROSECOND')
+      values.push(Math.max(0, fields.revertUntil.getTime() - Date.now()) * 1000)
     }
     if (fields.error !== undefined) {
       sets.push('error = ?')
