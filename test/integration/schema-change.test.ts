@@ -67,6 +67,19 @@ describe('dbakit schema against MariaDB', () => {
     const whole = await schema(['change', '--table', `${database}.t`, '--alter', 'ALTER TABLE t ADD COLUMN q INT', '--yes'])
     assert.equal(whole.code, 2)
     assert.deepEqual(await tablesOf(database), ['k0', 'ledger', 'nokey', 't'])
+    const user = `osc_ro_${process.pid}`
+    await query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'read-only-password'`)
+    try {
+      await query(`GRANT SELECT, INSERT, UPDATE, DELETE ON \`${database}\`.* TO '${user}'@'%'`)
+      const url = new URL(mariadb.primaryUrl)
+      url.username = user
+      const denied = await runCli(['schema', 'change', '--table', `${database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--yes', '--url', url.toString()], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: 'read-only-password'}})
+      assert.equal(denied.code, 3, denied.stderr)
+      assert.match(denied.stderr, /Access denied[\s\S]*grant the account/)
+      assert.equal(await columnType(database, 'k'), 'int(11)')
+    } finally {
+      await query(`DROP USER '${user}'@'%'`)
+    }
   })
 
   it('runs an INSTANT change natively', async () => {
