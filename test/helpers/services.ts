@@ -30,6 +30,10 @@ export const keyringBus = () => required('DBUS_SESSION_BUS_ADDRESS')
 export const mongodbUri = process.env.DBAKIT_TEST_MONGODB_URI
 export const mongodbSkipReason = mongodbUri ? false : 'DBAKIT_TEST_MONGODB_URI is not set; MongoDB integration tests skipped'
 
+/** Nor can MySQL 8: its tests run against DBAKIT_TEST_MYSQL_URL (mysql://user@host:port, password in DBAKIT_TEST_MYSQL_PASSWORD). */
+export const mysqlUrl = process.env.DBAKIT_TEST_MYSQL_URL
+export const mysqlSkipReason = mysqlUrl ? false : 'DBAKIT_TEST_MYSQL_URL is not set; MySQL 8 integration tests skipped'
+
 /** The SoftHSM2 token scripts/services initialises; the PIN is read from its file in the services dir. */
 export const softhsm = {
   get module() {

@@ -5,7 +5,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {freshHome, runCli, runInTerminal} from '../helpers/cli.ts'
 import {connect, LedgerLoad} from '../helpers/ledger.ts'
-import {mariadb} from '../helpers/services.ts'
+import {mariadb, mysqlSkipReason, mysqlUrl} from '../helpers/services.ts'
 
 const prefix = `osc_test_${process.pid}_${randomBytes(2).toString('hex')}`
 let databases = 0
@@ -258,5 +258,30 @@ describe('dbakit schema against MariaDB', () => {
     assert.deepEqual(await tablesOf(short.database), ['k0', 'ledger', 't'])
     assert.ok((await tablesOf(long.database)).includes(`_t_${second.id}_old`), 'an open window was ended')
     assert.equal((await schema(['cleanup', String(second.id), '--yes'])).code, 0)
+  })
+})
+
+describe('dbakit schema against MySQL 8', () => {
+  it('copies, cuts over and rolls back a type change, the original kept in sync', {skip: mysqlSkipReason}, async () => {
+    const {createConnection} = await import('mysql2/promise')
+    const url = new URL(mysqlUrl!)
+    const c = await createConnection({host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: process.env.DBAKIT_TEST_MYSQL_PASSWORD ?? ''})
+    const database = `${prefix}_mysql`
+    const run = (args: string[]) => runCli(['schema', ...args, '--url', mysqlUrl!], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: process.env.DBAKIT_TEST_MYSQL_PASSWORD ?? ''}})
+    try {
+      await c.query(`CREATE DATABASE \`${database}\``)
+      await c.query(`CREATE TABLE \`${database}\`.t (id INT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL)`)
+      await c.query(`INSERT INTO \`${database}\`.t (k) VALUES ${Array.from({length: 1000}, (_, i) => `(${i})`).join(', ')}`)
+      const change = await run(['change', '--table', `${database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--revert-window', '10m', '--yes', '--json'])
+      assert.equal(change.code, 0, change.stderr)
+      const {id} = JSON.parse(change.stdout) as {id: number}
+      await c.query(`UPDATE \`${database}\`.t SET k = 3000000 WHERE id = 1`)
+      assert.equal((await run(['rollback', String(id), '--yes'])).code, 0)
+      const [[row]] = (await c.query(`SELECT k FROM \`${database}\`.t WHERE id = 1`)) as unknown as [[{k: number}]]
+      assert.equal(Number(row.k), 3000000)
+    } finally {
+      await c.query(`DROP DATABASE IF EXISTS \`${database}\``)
+      await c.end()
+    }
   })
 })
