@@ -10,6 +10,7 @@ export const throttleFlags = {
   'max-lag': Flags.string({summary: 'Pause the copy while a --replica is further behind than this (e.g. 2s).', dependsOn: ['replica']}),
   replica: Flags.string({summary: 'A replica profile whose lag throttles the copy (repeatable).', multiple: true}),
   'chunk-time': Flags.string({summary: 'Size each copy chunk to take about this long.', default: '500ms'}),
+  threads: Flags.integer({summary: 'Copy this many chunks at once, each on a connection of its own (helps where the server has cores and I/O to spare).', default: 1, min: 1, max: 16}),
   'cutover-timeout': Flags.string({summary: 'Give the cut-over this long to take its locks (NOWAIT, retried) before leaving the change copied.', default: '15s'}),
 }
 
@@ -69,11 +70,12 @@ Exit status: 0, 2 for a wrong ALTER or table or a change the copy path refuses (
     return result
   }
 
-  private async throttleOptions(flags: {'max-threads-running': number; 'max-lag'?: string; replica?: string[]; 'chunk-time': string; 'cutover-timeout': string}) {
+  private async throttleOptions(flags: {'max-threads-running': number; 'max-lag'?: string; replica?: string[]; 'chunk-time': string; 'cutover-timeout': string; threads: number}) {
     const replicas = []
     for (const profile of flags.replica ?? []) replicas.push(await this.server({profile}))
     return {
       maxThreadsRunning: flags['max-threads-running'],
+      threads: flags.threads,
       chunkTimeMs: parseDuration(flags['chunk-time'], '--chunk-time'),
       cutoverTimeoutMs: parseDuration(flags['cutover-timeout'], '--cutover-timeout'),
       ...(flags['max-lag'] === undefined ? {} : {maxLagSeconds: parseDuration(flags['max-lag'], '--max-lag') / 1000, replicas}),

@@ -38,6 +38,7 @@ export default class SchemaResume extends BaseCommand {
         target,
         id: args.id,
         maxThreadsRunning: flags['max-threads-running'],
+        threads: flags.threads,
         chunkTimeMs: (await import('../../lib/core/duration.ts')).parseDuration(flags['chunk-time'], '--chunk-time'),
         cutoverTimeoutMs: (await import('../../lib/core/duration.ts')).parseDuration(flags['cutover-timeout'], '--cutover-timeout'),
         signal: this.abortSignal,

@@ -36,6 +36,8 @@ export interface ChangeOptions {
   replicas?: ConnectionTarget[]
   maxLagSeconds?: number
   chunkTimeMs?: number
+  /** Chunks copied at once, each on a connection of its own (default 1). */
+  threads?: number
   /** How long the cut-over tries its NOWAIT rename before it gives up, leaving the change copied. */
   cutoverTimeoutMs?: number
   onProgress?: (progress: ChangeProgress) => void
@@ -495,112 +497,164 @@ async function copyRows(running: Running, from: unknown[] | undefined): Promise<
   const oldColumns = mapping.pairs.map((p) => ident(p.old)).join(', ')
   const newColumns = mapping.pairs.map((p) => ident(p.new)).join(', ')
   const firstNew = ident(mapping.pairs.find((p) => p.old === keyColumns[0])!.new)
-  const after = (values: unknown[]) => {
+  const shadow = qualified(db, names.new!)
+  const keepExisting = `ON DUPLICATE KEY UPDATE ${shadow}.${firstNew} = ${shadow}.${firstNew}`
+  const range = (values: unknown[], last: '>' | '<=') => {
     // (a, b) > (x, y) written out, which every optimizer turns into an index range.
-    const parts = keyColumns.map((_, i) => `${keyColumns.slice(0, i).map((c) => `${ident(c)} = ?`).concat(`${ident(keyColumns[i]!)} > ?`).join(' AND ')}`)
-    const args = keyColumns.flatMap((_, i) => values.slice(0, i + 1))
-    return {sql: `(${parts.map((p) => `(${p})`).join(' OR ')})`, args}
-  }
-  const upTo = (values: unknown[]) => {
-    const parts = keyColumns.map((_, i) => `${keyColumns.slice(0, i).map((c) => `${ident(c)} = ?`).concat(`${ident(keyColumns[i]!)} ${i === keyColumns.length - 1 ? '<=' : '<'} ?`).join(' AND ')}`)
-    const args = keyColumns.flatMap((_, i) => values.slice(0, i + 1))
-    return {sql: `(${parts.map((p) => `(${p})`).join(' OR ')})`, args}
+    const parts = keyColumns.map((_, i) => keyColumns.slice(0, i).map((c) => `${ident(c)} = ?`).concat(`${ident(keyColumns[i]!)} ${i === keyColumns.length - 1 ? last : last === '>' ? '>' : '<'} ?`).join(' AND '))
+    return {sql: `(${parts.map((p) => `(${p})`).join(' OR ')})`, args: keyColumns.flatMap((_, i) => values.slice(0, i + 1))}
   }
   const estimate = Math.max(facts.rows, 1)
   const target = options.chunkTimeMs ?? 500
-  let lockingRead = false
   /*
    * INSERT ... SELECT is a bulk insert: with innodb_autoinc_lock_mode 0 or 1 (MariaDB's default)
    * it holds the shadow's table-level AUTO-INC lock to its end, and a writer whose trigger then
    * waits for that lock while the chunk waits for the writer's row is a deadlock InnoDB resolves
-   * by failing the writer. Rows sent as INSERT ... VALUES take the lock only for a moment.
+   * by failing the writer. Rows sent as INSERT ... VALUES take the lock only for a moment, and
+   * let several chunks insert at once.
    */
   const [autoinc] = await copy.query<{mode: string | number}>('SELECT @@innodb_autoinc_lock_mode AS mode')
   const throughClient = Number(autoinc?.mode) !== 2 && facts.columns.some((c) => c.autoIncrement)
   const maxChunk = throughClient ? Math.max(100, Math.min(50_000, Math.floor((8 << 20) / Math.max(64, facts.dataBytes / Math.max(facts.rows, 1))))) : 50_000
-  await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED')
-  // A multi-table DELETE names its target by alias, which MariaDB resolves in the default database.
-  await copy.query(`USE ${ident(db)}`)
-  let size = 1000
-  let last = from
-  let copied = 0
-  let lastReport = 0
-  let lastThrottleCheck = 0
-  const began = Date.now()
-  for (;;) {
-    if (options.signal?.aborted) throw options.signal.reason
-    const request = await journal.pendingRequest(record.id)
-    if (request === 'abort') return 'aborted'
-    if (request === 'pause') {
-      options.onProgress?.({phase: 'paused', copied, estimate, throttled: 'paused by request', message: `paused by request: \`dbakit schema resume ${record.id}\` continues`})
-      await sleep(500)
-      continue
+  let lockingRead = false
+  const workers: MysqlSession[] = []
+  const idle: MysqlSession[] = []
+  try {
+    for (let i = 0; i < Math.max(1, options.threads ?? 1); i++) {
+      const session = await openMysql(options.target)
+      await prepareSession(session, 'copy')
+      await session.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED')
+      // A multi-table DELETE names its target by alias, which MariaDB resolves in the default database.
+      await session.query(`USE ${ident(db)}`)
+      workers.push(session)
+      idle.push(session)
     }
-    if (Date.now() - lastThrottleCheck > 1000) {
-      lastThrottleCheck = Date.now()
-      const reason = await throttleReason(running)
-      if (reason) {
-        options.onProgress?.({phase: 'throttled', copied, estimate, throttled: reason, message: `throttled: ${reason}`})
-        await journal.progress(record.id, {copied, estimate, throttled: reason, lastKey: last ? JSON.stringify(last) : null})
-        await sleep(500)
-        lastThrottleCheck = 0
-        continue
-      }
-    }
-    const lower = last ? after(last) : undefined
-    const [end] = await copy.query<Record<string, unknown>>(`SELECT ${keyList} FROM ${qualified(db, facts.table)}${lower ? ` WHERE ${lower.sql}` : ''} ORDER BY ${keyList} LIMIT 1 OFFSET ${size - 1}`, lower?.args ?? [])
-    const upper = end ? upTo(keyColumns.map((c) => end[c])) : undefined
-    const where = [lower?.sql, upper?.sql].filter(Boolean).join(' AND ')
-    const chunkStart = Date.now()
-    let inserted = 0
-    const args = [...(lower?.args ?? []), ...(upper?.args ?? [])]
-    const shadow = qualified(db, names.new!)
-    const keepExisting = `ON DUPLICATE KEY UPDATE ${shadow}.${firstNew} = ${shadow}.${firstNew}`
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (throughClient) {
-          const rows = await copy.query<Record<string, unknown>>(`SELECT ${oldColumns} FROM ${qualified(db, facts.table)}${where ? ` WHERE ${where}` : ''}${lockingRead ? ' LOCK IN SHARE MODE' : ''}`, args)
-          if (rows.length > 0) {
-            // A JSON value comes back parsed; it goes back as the text it was.
-            const values = rows.map((row) => mapping.pairs.map((p) => asSqlValue(row[p.old])))
-            const outcome = (await copy.query(`INSERT INTO ${shadow} (${newColumns}) VALUES ? ${keepExisting}`, [values])) as unknown as {affectedRows: number}
-            inserted = Number(outcome.affectedRows)
+    const copyChunk = async (session: MysqlSession, lower: unknown[] | undefined, upper: unknown[] | undefined): Promise<number> => {
+      const low = lower ? range(lower, '>') : undefined
+      const high = upper ? range(upper, '<=') : undefined
+      const where = [low?.sql, high?.sql].filter(Boolean).join(' AND ')
+      const args = [...(low?.args ?? []), ...(high?.args ?? [])]
+      const source = `${qualified(db, facts.table)}${where ? ` WHERE ${where}` : ''}`
+      for (let attempt = 1; ; attempt++) {
+        try {
+          let inserted = 0
+          if (throughClient) {
+            const rows = await session.query<Record<string, unknown>>(`SELECT ${oldColumns} FROM ${source}${lockingRead ? ' LOCK IN SHARE MODE' : ''}`, args)
+            if (rows.length > 0) {
+              // A JSON value comes back parsed; it goes back as the text it was.
+              const values = rows.map((row) => mapping.pairs.map((p) => asSqlValue(row[p.old])))
+              inserted = Number(((await session.query(`INSERT INTO ${shadow} (${newColumns}) VALUES ? ${keepExisting}`, [values])) as unknown as {affectedRows: number}).affectedRows)
+            }
+          } else {
+            inserted = Number(((await session.query(`INSERT INTO ${shadow} (${newColumns}) SELECT ${oldColumns} FROM ${source}${lockingRead ? ' LOCK IN SHARE MODE' : ''} ${keepExisting}`, args)) as unknown as {affectedRows: number}).affectedRows)
           }
-        } else {
-          const outcome = (await copy.query(`INSERT INTO ${shadow} (${newColumns}) SELECT ${oldColumns} FROM ${qualified(db, facts.table)}${where ? ` WHERE ${where}` : ''}${lockingRead ? ' LOCK IN SHARE MODE' : ''} ${keepExisting}`, args)) as unknown as {affectedRows: number}
-          inserted = Number(outcome.affectedRows)
+          if (!lockingRead) {
+            const mapped = where.replaceAll(/`([^`]|``)+`/g, (name) => `c.${ident(mapping.pairs.find((p) => ident(p.old) === name)?.new ?? name.slice(1, -1))}`)
+            await session.query(`DELETE c FROM ${shadow} c LEFT JOIN ${qualified(db, facts.table)} o ON ${keyColumns.map((k) => `o.${ident(k)} = c.${ident(mapping.pairs.find((p) => p.old === k)!.new)}`).join(' AND ')} WHERE ${mapped ? `${mapped} AND ` : ''}o.${ident(keyColumns[0]!)} IS NULL`, args)
+          }
+          return inserted
+        } catch (error) {
+          // A server whose binlog is STATEMENT refuses an unlocked INSERT ... SELECT under READ COMMITTED.
+          if (!lockingRead && (errnoOf(error) === 1665 || /binlog/i.test((error as Error).message))) {
+            lockingRead = true
+            for (const worker of workers) await worker.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+            continue
+          }
+          if ((errnoOf(error) !== 1213 && errnoOf(error) !== 1205) || attempt >= 10) throw error
+          await sleep(20 * attempt)
         }
-        if (!lockingRead) {
-          const mapped = where.replaceAll(/`([^`]|``)+`/g, (name) => `c.${ident(mapping.pairs.find((p) => ident(p.old) === name)?.new ?? name.slice(1, -1))}`)
-          await copy.query(`DELETE c FROM ${shadow} c LEFT JOIN ${qualified(db, facts.table)} o ON ${keyColumns.map((k) => `o.${ident(k)} = c.${ident(mapping.pairs.find((p) => p.old === k)!.new)}`).join(' AND ')} WHERE ${mapped ? `${mapped} AND ` : ''}o.${ident(keyColumns[0]!)} IS NULL`, args)
-        }
-        break
-      } catch (error) {
-        // A server whose binlog is STATEMENT refuses an unlocked INSERT ... SELECT under READ COMMITTED.
-        if (!lockingRead && (errnoOf(error) === 1665 || errnoOf(error) === 1292 || /binlog/i.test((error as Error).message))) {
-          lockingRead = true
-          await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
-          continue
-        }
-        if ((errnoOf(error) !== 1213 && errnoOf(error) !== 1205) || attempt >= 10) throw error
-        await sleep(20 * attempt)
       }
     }
-    const elapsed = Math.max(Date.now() - chunkStart, 1)
-    copied += end ? size : inserted
-    size = Math.round(Math.min(maxChunk, Math.max(100, size * Math.min(2, Math.max(0.5, target / elapsed)))))
-    if (!end) break
-    last = keyColumns.map((c) => end[c])
-    if (Date.now() - lastReport > 1000) {
+
+    // Chunks run on the workers at once; the point a resume can start from is the end of the
+    // longest run of finished chunks from the start, since later ones may have finished first.
+    let size = 1000
+    let next = from
+    let copied = 0
+    let sequence = 0
+    let resumeFrom = from
+    const finished = new Map<number, unknown[] | undefined>()
+    let firstUnfinished = 0
+    const inFlight = new Set<Promise<void>>()
+    let failure: unknown
+    let lastReport = 0
+    let lastThrottleCheck = 0
+    const began = Date.now()
+    const report = async (force = false) => {
+      if (!force && Date.now() - lastReport < 1000) return
       lastReport = Date.now()
       const rate = copied / Math.max((Date.now() - began) / 1000, 0.001)
       const progress = {phase: 'copying', copied, estimate, rowsPerSecond: Math.round(rate), etaSeconds: Math.max(0, Math.round((estimate - copied) / Math.max(rate, 1))), throttled: null, message: `copying ${facts.database}.${facts.table}`}
       options.onProgress?.(progress)
-      await journal.progress(record.id, {...progress, lastKey: JSON.stringify(last)})
+      await journal.progress(record.id, {...progress, lastKey: resumeFrom ? JSON.stringify(resumeFrom) : null})
     }
+    let done = false
+    while (!done || inFlight.size > 0) {
+      if (failure) break
+      if (done || idle.length === 0) {
+        await Promise.race(inFlight)
+        continue
+      }
+      if (options.signal?.aborted) throw options.signal.reason
+      const request = await journal.pendingRequest(record.id)
+      if (request === 'abort') {
+        await Promise.allSettled(inFlight)
+        return 'aborted'
+      }
+      if (request === 'pause') {
+        options.onProgress?.({phase: 'paused', copied, estimate, throttled: 'paused by request', message: `paused by request: \`dbakit schema resume ${record.id}\` continues`})
+        await sleep(500)
+        continue
+      }
+      if (Date.now() - lastThrottleCheck > 1000) {
+        lastThrottleCheck = Date.now()
+        const reason = await throttleReason(running)
+        if (reason) {
+          options.onProgress?.({phase: 'throttled', copied, estimate, throttled: reason, message: `throttled: ${reason}`})
+          await journal.progress(record.id, {copied, estimate, throttled: reason, lastKey: resumeFrom ? JSON.stringify(resumeFrom) : null})
+          await sleep(500)
+          lastThrottleCheck = 0
+          continue
+        }
+      }
+      const low = next ? range(next, '>') : undefined
+      const [end] = await copy.query<Record<string, unknown>>(`SELECT ${keyList} FROM ${qualified(db, facts.table)}${low ? ` WHERE ${low.sql}` : ''} ORDER BY ${keyList} LIMIT 1 OFFSET ${size - 1}`, low?.args ?? [])
+      const lower = next
+      const upper = end ? keyColumns.map((c) => end[c]) : undefined
+      const chunkSize = size
+      const seq = sequence++
+      const session = idle.pop()!
+      const started = Date.now()
+      const work = copyChunk(session, lower, upper).then(
+        async (inserted) => {
+          copied += upper ? chunkSize : inserted
+          // Each chunk is sized from the last one's time, the work being shared by the workers.
+          size = Math.round(Math.min(maxChunk, Math.max(100, chunkSize * Math.min(2, Math.max(0.5, target / Math.max(Date.now() - started, 1))))))
+          finished.set(seq, upper)
+          while (finished.has(firstUnfinished)) {
+            resumeFrom = finished.get(firstUnfinished) ?? resumeFrom
+            finished.delete(firstUnfinished++)
+          }
+          idle.push(session)
+          await report()
+        },
+        (error: unknown) => {
+          failure ??= error
+          idle.push(session)
+        },
+      )
+      const tracked: Promise<void> = work.finally(() => inFlight.delete(tracked))
+      inFlight.add(tracked)
+      if (!end) done = true
+      else next = upper
+    }
+    await Promise.allSettled(inFlight)
+    if (failure) throw failure
+    await journal.progress(record.id, {phase: 'copied', copied, estimate, lastKey: resumeFrom ? JSON.stringify(resumeFrom) : null})
+    return copied
+  } finally {
+    for (const worker of workers) await worker.close()
   }
-  await journal.progress(record.id, {phase: 'copied', copied, estimate, lastKey: last ? JSON.stringify(last) : null})
-  return copied
 }
 
 /** Why the copy should wait now: too many running threads, or a replica too far behind. */
