@@ -119,6 +119,12 @@ export function runCleanups() {
   return cleaning
 }
 let signalled = false
+// While cleaning up after a signal, statements on connections being closed fail: that is expected.
+process.on('unhandledRejection', (error) => {
+  if (signalled) return
+  process.stderr.write(`unhandled: ${error?.stack ?? error}\n`)
+  runCleanups().finally(() => process.exit(1))
+})
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
   process.on(signal, () => {
     if (signalled) return
@@ -131,10 +137,12 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
 export function main(fn, mask = (text) => text) {
   fn()
     .then(async (code) => {
+      if (signalled) return
       await runCleanups()
       process.exit(code ?? 0)
     })
     .catch(async (error) => {
+      if (signalled) return // the signal handler cleans up and exits
       process.stderr.write(`${mask(error.stack ?? error)}\n`)
       await runCleanups()
       process.exit(1)
@@ -333,10 +341,16 @@ export async function watchTable(server, database, table, intervalMs = 10) {
     lastAt = at
   }
   await poll()
+  let error = null
   const loop = (async () => {
     while (!stopped) {
       await sleep(intervalMs)
-      await poll()
+      try {
+        await poll()
+      } catch (e) {
+        if (!stopped) error = e
+        return
+      }
     }
   })()
   const unregister = onCleanup(() => conn.destroy())
@@ -359,9 +373,12 @@ export async function watchTable(server, database, table, intervalMs = 10) {
     get polls() {
       return polls
     },
+    get error() {
+      return error
+    },
     async stop() {
       stopped = true
-      await loop.catch(() => {})
+      await loop
       unregister()
       await conn.end().catch(() => conn.destroy())
     },

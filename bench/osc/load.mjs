@@ -167,6 +167,7 @@ export async function startLoad(options) {
       if (kind === 'insert') deletable.push(id)
     } catch (error) {
       record.end = now()
+      if (destroyed) return
       record.code = errorCode(error)
       record.message = String(error.sqlMessage ?? error.message).slice(0, 200)
       if (kind === 'delete' && !error.noRow) deletable.push(id)
@@ -190,6 +191,7 @@ export async function startLoad(options) {
 
   async function reconnect() {
     for (let attempt = 0; ; attempt++) {
+      if (destroyed) throw new Error('the load was destroyed')
       try {
         return await connect()
       } catch (error) {
@@ -199,10 +201,11 @@ export async function startLoad(options) {
     }
   }
 
+  let destroyed = false
   const workerDone = workers.map(async (worker) => {
     for (;;) {
       const job = await queue.take()
-      if (!job) return
+      if (!job || destroyed) return
       await runOne(worker, job)
     }
   })
@@ -348,6 +351,7 @@ export async function startLoad(options) {
     },
     /** Closes every connection at once, without waiting (for exit handlers). */
     destroy() {
+      destroyed = true
       stopping = true
       queue.close()
       for (const worker of workers) {

@@ -226,6 +226,7 @@ main(async () => {
     const totals = await load.stop()
     unregisterLoad()
     await watcher.stop()
+    if (watcher.error) entry.watcherNote = `the table watcher stopped early: ${mask(watcher.error.message)}`
     watchingLag = false
     await lagLoop
 
@@ -399,6 +400,7 @@ function render(results, env, ptosc, dbakitProbe, dbakitStartup) {
     }
     if (e.replicaLagMax !== null && e.replicaLagMax !== undefined) parts.push(`replica lag at most ${e.replicaLagMax} s`)
     if (e.cleanupNote) parts.push(e.cleanupNote)
+    if (e.watcherNote) parts.push(e.watcherNote)
     const leftovers = e.leftovers.tables.filter((name) => !['osc_k0', 'osc_ledger', TABLE].includes(name))
     if (leftovers.length || e.leftovers.triggers.length) parts.push(`left behind: ${[...leftovers, ...e.leftovers.triggers].join(', ')}`)
     lines.push(`- ${name}: ${parts.join('; ')}.`)
