@@ -473,8 +473,9 @@ export async function probeDbakit(server) {
   const result = await dbakit(server, ['schema', 'change', '--help'], {timeoutMs: 60000})
   if (result.code === 0) return {available: true, bin}
   const first = (result.stderr.split('\n').find((line) => line.trim()) ?? '').replace(/^[\s›]*/, '')
-  if (result.missingCommand) return {available: false, bin, reason: `\`dbakit schema change\` does not exist in ${bin} yet (exit 2: ${first.trim()})`}
-  return {available: false, bin, reason: `\`dbakit schema change --help\` failed in ${bin} (exit ${result.code}: ${first.trim()})`}
+  const shown = bin.startsWith(`${root}/`) ? bin.slice(root.length + 1) : bin
+  if (result.missingCommand) return {available: false, bin, reason: `\`dbakit schema change\` does not exist in ${shown} yet (exit 2: ${first.trim()})`}
+  return {available: false, bin, reason: `\`dbakit schema change --help\` failed in ${shown} (exit ${result.code}: ${first.trim()})`}
 }
 
 /** A 0600 option file holding the password for pt-online-schema-change's F= DSN part; removed on exit. */

@@ -314,14 +314,26 @@ export async function startLoad(options) {
       for (let s = 0; s < seconds.length; s++) seconds[s] ??= {second: s, committed: 0, failed: 0}
       return seconds
     },
-    /** Lowest number of commits in a whole second that lies inside [from, to] (epoch ms). */
+    /**
+     * Lowest number of commits in any one-second window that overlaps [from, to] (epoch ms; the
+     * windows start every 100 ms and lie within the load's life), so a stall shorter than a
+     * second still shows.
+     */
     minPerSecond(from, to) {
-      const per = handle.perSecond()
+      const ends = records.filter((r) => r.end !== null && r.code === null).map((r) => r.end).sort((x, y) => x - y)
+      const last = handle.stopped ? phases[currentPhase].end : now()
       let min = null
-      for (const {second, committed} of per) {
-        const start = startedAt + second * 1000
-        if (start < from || start + 1000 > to) continue
-        min = min === null ? committed : Math.min(min, committed)
+      for (let s = Math.max(startedAt, from - 900); s <= to && s + 1000 <= last; s += 100) {
+        let lo = 0
+        let hi = ends.length
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1
+          if (ends[mid] < s) lo = mid + 1
+          else hi = mid
+        }
+        let count = 0
+        for (let i = lo; i < ends.length && ends[i] < s + 1000; i++) count++
+        min = min === null ? count : Math.min(min, count)
       }
       return min
     },

@@ -57,11 +57,13 @@ import {
   int,
   main,
   masker,
+  median,
   ms,
   onCleanup,
   optionFile,
   options,
   probeDbakit,
+  root,
   ptOscVersion,
   quote,
   runProcess,
@@ -247,6 +249,12 @@ main(async () => {
       stall: load.maxOverlapping(f.before - 500, f.at + 500).max,
       atSwap: load.maxOverlapping(f.before, f.at).max,
     }))
+    if (outcome.copyWindow) {
+      // Which of the errors came while pt-online-schema-change copied, by the time each failed.
+      const [from, to] = outcome.copyWindow
+      entry.copyErrors = {}
+      for (const r of load.records) if (r.code && r.end >= from && r.end <= to) entry.copyErrors[r.code] = (entry.copyErrors[r.code] ?? 0) + 1
+    }
     entry.stall = entry.cutovers.length ? Math.max(...entry.cutovers.map((c) => c.stall ?? 0)) : null
     entry.columnType = await columnType(conn, db, TABLE, alter.column)
     entry.changed = alter.expect(entry.columnType)
@@ -309,6 +317,7 @@ async function ptOnlineSchemaChange(alter, database) {
     exit: r.code,
     rowsCopied: Number(r.stdout.match(/Copying approximately (\d+) rows/)?.[1] ?? NaN) || null,
     copyMs: copyStart && copyEnd ? copyEnd - copyStart : null,
+    copyWindow: copyStart && copyEnd ? [copyStart, copyEnd] : null,
     phases: {
       triggersMs: triggersStart && triggersEnd ? triggersEnd - triggersStart : null,
       copyMs: copyStart && copyEnd ? copyEnd - copyStart : null,
@@ -342,43 +351,103 @@ async function dbakitChange(alter, database) {
   return out
 }
 
+const TOOL_NAMES = {native: 'native ALTER', 'pt-osc': 'pt-online-schema-change', dbakit: 'dbakit schema change'}
+
+/** The figures of one run, as numbers (null when there is none). */
+function figures(e) {
+  let rate = null
+  let approx = false
+  if (e.copied === false) rate = 'no copy'
+  else if (e.copyMs) rate = (e.tool === 'dbakit' && e.rowsCopied ? e.rowsCopied : opts.rows) / (e.copyMs / 1000)
+  else if (e.ok) {
+    rate = opts.rows / e.totalSeconds
+    approx = e.tool === 'dbakit'
+  }
+  return {
+    total: e.ok ? e.totalSeconds : null,
+    rate,
+    approx,
+    minTps: e.minTps,
+    baseline: e.baseline.p99,
+    p99: e.during.p99,
+    max: e.during.max,
+    stall: e.stall,
+    errors: e.during.errors,
+    checkOk: e.checkOk,
+    failures: e.checkOk ? [] : e.check.filter((r) => !r.ok).map(describeCheck).concat(e.ledgerNote ? [e.ledgerNote] : []),
+  }
+}
+
+const seconds = (v) => v.toFixed(v < 10 ? 2 : 1)
+/** One value, or the median (lowest–highest) of several. */
+function spread(values, format) {
+  const numbers = values.filter((v) => typeof v === 'number')
+  if (numbers.length === 0) return values.find((v) => typeof v === 'string') ?? '—'
+  if (numbers.length === 1) return format(numbers[0])
+  const sorted = [...numbers].sort((x, y) => x - y)
+  return `${format(median(sorted))} (${format(sorted[0])}–${format(sorted.at(-1))})`
+}
+function sumErrors(list) {
+  const out = {}
+  for (const errors of list) for (const [code, n] of Object.entries(errors)) out[code] = (out[code] ?? 0) + n
+  return out
+}
+function checkText(runs) {
+  const ok = runs.filter((f) => f.checkOk).length
+  if (ok === runs.length) return runs.length > 1 ? `ok (${ok} of ${runs.length})` : 'ok'
+  return `**${runs.flatMap((f) => f.failures).join('; ')}** (${ok} of ${runs.length} ok)`
+}
+
 function render(results, env, ptosc, dbakitProbe, dbakitStartup) {
   const lines = []
   const rows = opts.rows.toLocaleString('en-US')
+  const several = opts.repeat > 1
   lines.push(`Command: \`scripts/services start mariadb && (set -a; . "$(scripts/services env)"; ${commandLine('bench/osc/run.mjs')})\``)
   lines.push('')
   lines.push(
     `Node ${env.node}, ${env.cpus} × ${env.cpu}, load average ${env.loadavg} at the start; MariaDB ${env.mariadb} (binlog ${env.binlog}, ${env.isolation}, buffer pool ${env.bufferPoolMiB} MiB, with a replica), ` +
-      `${ptosc ?? 'no pt-online-schema-change'}; dbakit ${dbakitProbe ? (dbakitProbe.available ? dbakitProbe.bin.replace(`${process.cwd()}/`, '') : 'not available') : 'not run'}. ` +
-      `sbtest1 with ${rows} rows; foreground ${opts.rate} tx/s on ${opts.connections} connections, open loop, ${opts.baseline} s baseline, ${opts.after} s after.`,
+      `${ptosc ?? 'no pt-online-schema-change'}; dbakit ${dbakitProbe ? (dbakitProbe.available ? dbakitProbe.bin.replace(`${root}/`, '') : 'without `schema change`') : 'not run'}. ` +
+      `sbtest1 with ${rows} rows; foreground ${opts.rate} tx/s on ${opts.connections} connections, open loop, ${opts.baseline} s baseline, ${opts.after} s after` +
+      (several ? `; ${opts.repeat} runs of each, every second run in reverse tool order. Figures are the median (lowest–highest) of the runs; errors are summed over them.` : '.'),
   )
   lines.push('')
-  lines.push('| ALTER | tool | total (s) | rows/s copied | lowest tx/s in a second | baseline p99 (ms) | p99 during (ms) | max during (ms) | cut-over stall (ms) | foreground errors | ledger check |')
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|')
-  for (const e of results) {
-    const alter = `\`${e.sql}\``
-    const name = (e.tool === 'pt-osc' ? 'pt-online-schema-change' : e.tool === 'native' ? 'native ALTER' : 'dbakit schema change') + (opts.repeat > 1 ? ` (run ${e.run})` : '')
-    if (e.pending) {
-      lines.push(`| ${alter} | ${name} | pending: \`schema change\` has not landed | | | | | | | | |`)
-      continue
+  const header = '| ALTER | tool | total (s) | rows/s copied | lowest tx/s in 1 s | baseline p99 (ms) | p99 during (ms) | max during (ms) | cut-over stall (ms) | foreground errors | ledger check |'
+  lines.push(header, '|---|---|---|---|---|---|---|---|---|---|---|')
+  for (const alter of alters) {
+    for (const tool of tools) {
+      const group = results.filter((e) => e.alter === alter && e.tool === tool)
+      const label = `| \`${ALTERS[alter].sql}\` | ${TOOL_NAMES[tool]} |`
+      if (group.some((e) => e.pending)) {
+        lines.push(`${label} pending: \`schema change\` has not landed | | | | | | | | |`)
+        continue
+      }
+      const f = group.map(figures)
+      const failed = f.filter((x) => x.total === null).length
+      const rate = spread(f.map((x) => x.rate), int) + (f.some((x) => x.approx) ? ' (rows / total)' : '')
+      const total = spread(f.map((x) => x.total), seconds) + (failed ? ` (${failed} failed)` : '')
+      lines.push(
+        `${label} ${total} | ${rate} | ${spread(f.map((x) => x.minTps), int)} | ${spread(f.map((x) => x.baseline), ms)} | ${spread(f.map((x) => x.p99), ms)} | ` +
+          `${spread(f.map((x) => x.max), ms)} | ${spread(f.map((x) => x.stall), ms)} | ${errorsText(sumErrors(f.map((x) => x.errors)))} | ${checkText(f)} |`,
+      )
     }
-    let rate = '—'
-    if (e.copied === false) rate = 'no copy'
-    else if (e.copyMs) rate = int((e.tool === 'dbakit' && e.rowsCopied ? e.rowsCopied : opts.rows) / (e.copyMs / 1000))
-    else if (e.ok && e.copied !== false) rate = `${int(opts.rows / e.totalSeconds)}${e.tool === 'dbakit' ? ' (rows / total)' : ''}`
-    const total = e.ok ? e.totalSeconds.toFixed(e.totalSeconds < 10 ? 2 : 1) : `failed after ${e.totalSeconds.toFixed(1)}`
-    const check = e.checkOk ? 'ok' : `**${e.check.filter((r) => !r.ok).map(describeCheck).join('; ') || e.ledgerNote}**`
-    const errors = errorsText(e.during.errors)
-    lines.push(`| ${alter} | ${name} | ${total} | ${rate} | ${int(e.minTps)} | ${ms(e.baseline.p99)} | ${ms(e.during.p99)} | ${ms(e.during.max)} | ${e.stall === null ? '—' : ms(e.stall)} | ${errors} | ${check} |`)
+  }
+  if (several) {
+    lines.push('', 'Each run:', '', header.replace('| ALTER |', '| run | ALTER |'), '|---|---|---|---|---|---|---|---|---|---|---|---|')
+    for (const e of results) {
+      if (e.pending) continue
+      const f = figures(e)
+      lines.push(
+        `| ${e.run} | \`${e.sql}\` | ${TOOL_NAMES[e.tool]} | ${f.total === null ? `failed after ${seconds(e.totalSeconds)}` : seconds(f.total)} | ${typeof f.rate === 'number' ? int(f.rate) : (f.rate ?? '—')} | ` +
+          `${int(f.minTps)} | ${ms(f.baseline)} | ${ms(f.p99)} | ${ms(f.max)} | ${ms(f.stall)} | ${errorsText(f.errors)} | ${checkText([f])} |`,
+      )
+    }
   }
   lines.push('')
   lines.push('Notes, per run:')
+  if (results.some((e) => e.pending)) lines.push(`- dbakit: ${results.find((e) => e.pending).pending}; its rows are pending.`)
   for (const e of results) {
     const name = `${e.tool} / ${e.alter}${opts.repeat > 1 ? ` / run ${e.run}` : ''}`
-    if (e.pending) {
-      lines.push(`- ${name}: ${e.pending}.`)
-      continue
-    }
+    if (e.pending) continue
     const parts = []
     if (e.note) parts.push(e.note)
     if (!e.changed) parts.push(`column ${ALTERS[e.alter].column} is \`${e.columnType}\` afterwards: the change did not happen`)
@@ -396,7 +465,8 @@ function render(results, env, ptosc, dbakitProbe, dbakitStartup) {
     parts.push(`${int(e.totals.committed)} transactions committed, backlog at most ${int(e.totals.backlogMax)}`)
     if (Object.keys(e.totals.errors).length) {
       const where = Object.entries(e.errorsByPhase).map(([phase, errors]) => `${errorsText(errors)} in ${phase === 'tool' ? 'the tool\'s run' : phase}`).join(', ')
-      parts.push(`errors: ${where} (${Object.entries(e.totals.messages).map(([code, m]) => `${code}: ${m}`).join('; ')})`)
+      const copy = e.copyErrors ? `; of them ${errorsText(e.copyErrors)} failed while the rows were being copied` : ''
+      parts.push(`errors: ${where}${copy} (${Object.entries(e.totals.messages).map(([code, m]) => `${code}: ${m}`).join('; ')})`)
     }
     if (e.replicaLagMax !== null && e.replicaLagMax !== undefined) parts.push(`replica lag at most ${e.replicaLagMax} s`)
     if (e.cleanupNote) parts.push(e.cleanupNote)
@@ -408,6 +478,7 @@ function render(results, env, ptosc, dbakitProbe, dbakitStartup) {
   lines.push('')
   lines.push(
     'Latency is from the scheduled start to COMMIT acknowledged, so time queued behind a stall counts. "During" covers the transactions scheduled while the tool ran; ' +
+      '"lowest tx/s in 1 s" is the fewest commits in any one-second window overlapping the run (windows every 100 ms); ' +
       '"cut-over stall" is the longest transaction in flight within 0.5 s either side of the moment the table under the name changed (InnoDB table id, polled every 10 ms). ' +
       'The ledger check compares every row with the k0 snapshot plus the committed transactions recorded in the ledger.',
   )
