@@ -241,6 +241,11 @@ main(async () => {
     entry.minTps = load.minPerSecond(start, end)
     entry.perSecond = load.perSecond()
     entry.errorsByPhase = load.errorsByPhase()
+    // Each failed transaction, in seconds from the tool's start (for the JSON file).
+    entry.failures = load.records
+      .filter((r) => r.code)
+      .slice(0, 1000)
+      .map((r) => ({kind: r.kind, scheduled: (r.sched - start) / 1000, failed: (r.end - start) / 1000, code: r.code, message: r.message}))
     entry.replicaLagMax = lagMax
     entry.flips = watcher.swaps().filter((f) => f.at >= start && f.before <= end + 2000)
     entry.cutovers = entry.flips.map((f) => ({
