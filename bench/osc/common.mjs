@@ -478,14 +478,18 @@ export async function probeDbakit(server) {
   return {available: false, bin, reason: `\`dbakit schema change --help\` failed in ${shown} (exit ${result.code}: ${first.trim()})`}
 }
 
-/** A 0600 option file holding the password for pt-online-schema-change's F= DSN part; removed on exit. */
+/**
+ * A 0600 option file, in a 0700 directory, holding the password for pt-online-schema-change's F=
+ * DSN part. Returns {file, remove}; the exit handlers remove it too.
+ */
 export function optionFile(server) {
   const dir = mkdtempSync(join(tmpdir(), 'osc-bench-'))
   const file = join(dir, 'client.cnf')
   const value = server.password.replaceAll('\\', '\\\\').replaceAll('"', '\\"')
   writeFileSync(file, `[client]\nuser=${server.user}\npassword="${value}"\n`, {mode: 0o600})
-  onCleanup(() => rmSync(dir, {recursive: true, force: true}))
-  return file
+  const remove = () => rmSync(dir, {recursive: true, force: true})
+  const unregister = onCleanup(remove)
+  return {file, remove: () => (unregister(), remove())}
 }
 
 export function ptOscVersion() {

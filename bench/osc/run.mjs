@@ -297,8 +297,8 @@ async function native(alter, database) {
 }
 
 async function ptOnlineSchemaChange(alter, database) {
-  const file = optionFile(server)
-  const dsn = `F=${file},h=${server.host},P=${server.port},u=${server.user},D=${database},t=${TABLE}`
+  const defaults = optionFile(server)
+  const dsn = `F=${defaults.file},h=${server.host},P=${server.port},u=${server.user},D=${database},t=${TABLE}`
   const args = [
     '--alter', alter.sql,
     '--chunk-time', '0.5',
@@ -309,7 +309,7 @@ async function ptOnlineSchemaChange(alter, database) {
     '--execute',
     dsn,
   ]
-  const r = await runProcess('pt-online-schema-change', args, {timeoutMs: 4 * 3600000})
+  const r = await runProcess('pt-online-schema-change', args, {timeoutMs: 4 * 3600000}).finally(defaults.remove)
   const at = (pattern) => r.lines.find((l) => pattern.test(l.line))?.at ?? null
   const copyStart = at(/Copying approximately \d+ rows/)
   const copyEnd = at(/Copied rows OK/)
