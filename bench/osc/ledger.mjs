@@ -27,8 +27,8 @@
 // DBAKIT_PASSWORD only. dbakit is `node $DBAKIT_BIN` (default this worktree's bin/run.js). The work
 // happens in a database of its own, osc_bench_<pid>, dropped on exit and on SIGINT/SIGTERM.
 //
-// What dbakit must print: `schema change ... --yes --json` a JSON object with `id` (passed to
-// rollback and cleanup) and `state`, exit 0; `schema rollback ID --yes --json` exit 0; `schema
+// What dbakit must print: `schema change ... --yes --json`, once the cut-over is done, a JSON object
+// with `id` (passed to rollback and cleanup) and `state`, exit 0; `schema rollback ID --yes --json` exit 0; `schema
 // cleanup ID --yes` exit 0. `oldTable` in the change's JSON names the original kept for the revert
 // window (otherwise `_<table>_old` is checked when it exists).
 import {writeFileSync} from 'node:fs'

@@ -32,8 +32,8 @@
 // snapshot for the check), an empty ledger, `--baseline` seconds of load, the tool under the load,
 // `--after` seconds more, then the ledger check (see load.mjs and checkLedger in common.mjs).
 //
-// What dbakit must print (stdout, with --json): a JSON object with `id` and `state`, exit 0 on
-// success. Used when present: `rowsCopied` and `copyMs` (rows/s of the copy; otherwise rows / total
+// What dbakit must do: return once the cut-over is done (not leave it to a background job), print
+// on stdout (with --json) a JSON object with `id` and `state`, and exit 0 on success. Used when present: `rowsCopied` and `copyMs` (rows/s of the copy; otherwise rows / total
 // time), `oldTable` (the original kept for the revert window, which is checked too). The cut-over
 // moment is not taken from any tool: a poller sees the table id behind the name change.
 import {execFileSync} from 'node:child_process'
