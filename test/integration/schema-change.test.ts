@@ -88,6 +88,9 @@ describe('dbakit schema against MariaDB', () => {
     assert.equal(result.code, 0, result.stderr)
     assert.deepEqual([json<{method: string}>(result.stdout).method, json<{state: string}>(result.stdout).state], ['instant', 'done'])
     assert.equal(await columnType(database, 'z'), 'int(11)')
+    const cleanup = await schema(['cleanup', String(json<{id: number}>(result.stdout).id), '--yes', '--json'])
+    assert.equal(cleanup.code, 0, cleanup.stderr)
+    assert.deepEqual(json<{dropped: string[]}>(cleanup.stdout).dropped, [])
   })
 
   it('loses no committed write under load: copy, cut-over, revert window and rollback, checked against the ledger each time', async () => {

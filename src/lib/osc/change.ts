@@ -781,11 +781,13 @@ async function abortRunning(running: Running): Promise<ChangeResult> {
   return result(running, await running.journal.require(running.record.id))
 }
 
+/** Drops a copy-path change's triggers and shadow; a native change has none, so nothing happens. */
 async function dropCopyArtifacts(ddl: MysqlSession, db: string, names: Record<string, string>): Promise<void> {
-  for (const name of [names.forwardInsert!, names.forwardUpdate!, names.forwardDelete!, names.reverseInsert!, names.reverseUpdate!, names.reverseDelete!]) {
-    await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  for (const name of [names.forwardInsert, names.forwardUpdate, names.forwardDelete, names.reverseInsert, names.reverseUpdate, names.reverseDelete]) {
+    if (name) await withoutQueueing(ddl, `DROP TRIGGER IF EXISTS ${qualified(db, name)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
   }
-  await withoutQueueing(ddl, `DROP TABLE IF EXISTS ${qualified(db, names.new!)}, ${qualified(db, names.placeholder!)}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
+  const tables = [names.new, names.placeholder].filter((name): name is string => name !== undefined)
+  if (tables.length > 0) await withoutQueueing(ddl, `DROP TABLE IF EXISTS ${tables.map((name) => qualified(db, name)).join(', ')}`, {deadline: Date.now() + DDL_TIMEOUT_MS})
 }
 
 /** A change that failed before the swap leaves the original as it was: its triggers and shadow go. */
