@@ -46,6 +46,18 @@ export function formatCount(n: number): string {
   return `${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction ? `.${fraction}` : ''}`
 }
 
+/** Sizes for people: 1.5 MiB, 230 GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
 /**
  * Line N of the text (1-based) without its line break, '' past the end. Only where lines start is
  * kept: a file's lines as strings would be a second copy of a large file.
