@@ -92,9 +92,15 @@ export function decodeChunk(source: AsyncIterable<Buffer>, key: Uint8Array, aad:
   const done = pipeline(Readable.from(source, {objectMode: false}), stored.stream, decryptStream(key, aad), createZstdDecompress(), plain.stream).catch((error: unknown) => {
     throw zstdProblem(error) ?? error
   })
-  plain.stream.pipe(out)
+  // zstd ends its output at the end of the frame, before the tag and the stored hash are
+  // checked: the consumer's stream ends only once every check passed.
+  plain.stream.pipe(out, {end: false})
+  done.then(
+    () => out.end(),
+    () => {},
+  )
   out.on('close', () => {
-    if (!out.readableEnded) plain.stream.destroy()
+    if (!out.writableFinished) plain.stream.destroy()
   })
   return {stream: out, done}
 }
