@@ -22,7 +22,8 @@ export interface EncodedChunk {
   plainSha256: string
 }
 
-export type ChunkSource = AsyncIterable<Buffer | string> | NodeJS.ReadableStream
+/** A stream, an async generator, or for small chunks an array of pieces. */
+export type ChunkSource = AsyncIterable<Buffer | string> | Iterable<Buffer | string> | NodeJS.ReadableStream
 
 /** Compresses, encrypts and hashes `source` into `sink`. */
 export async function encodeChunk(source: ChunkSource, key: Uint8Array, aad: Buffer, sink: Writable): Promise<EncodedChunk> {
@@ -49,7 +50,7 @@ export async function encodeChunk(source: ChunkSource, key: Uint8Array, aad: Buf
       done(null, cipher.getAuthTag())
     },
   })
-  const input = typeof (source as NodeJS.ReadableStream).pipe === 'function' ? (source as NodeJS.ReadableStream) : Readable.from(source as AsyncIterable<Buffer | string>)
+  const input = typeof (source as NodeJS.ReadableStream).pipe === 'function' ? (source as NodeJS.ReadableStream) : Readable.from(source as AsyncIterable<Buffer | string> | Iterable<Buffer | string>)
   await pipeline(input, plain.stream, createZstdCompress({params: {[constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL}}), encrypt, stored.stream, sink)
   return {bytes: plain.bytes(), storedBytes: stored.bytes(), sha256: stored.hex(), plainSha256: plain.hex()}
 }
