@@ -1,5 +1,6 @@
 import {createHmac, hkdfSync, randomBytes, timingSafeEqual} from 'node:crypto'
 import {DbakitError, ExitCode} from '../core/errors.ts'
+import {parseWrittenJson} from '../core/text.ts'
 import {parseEnvelope, type Envelope} from '../secrets/envelope.ts'
 
 export const ENGINES = ['mysql', 'redis', 'mongodb'] as const
@@ -123,12 +124,7 @@ export const serialiseManifest = (manifest: Manifest) => `${JSON.stringify(manif
 
 /** Reads a manifest's text; anything that is not a whole version-1 manifest is refused, naming where it came from. */
 export function parseManifest(text: string, where: string): Manifest {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw manifestInvalid(where, text.trim() === '' ? 'it is empty' : 'it is not complete JSON (truncated or edited)')
-  }
+  const value = parseWrittenJson(text, (why) => manifestInvalid(where, why))
   const problem = manifestProblem(value, where)
   if (problem) throw manifestInvalid(where, problem)
   return value as Manifest

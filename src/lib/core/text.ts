@@ -105,3 +105,15 @@ export function shellQuote(text: string): string {
   if (!/["`$\\!]/.test(text)) return `"${text}"`
   return `'${text.replaceAll("'", "'\\''")}'`
 }
+
+/**
+ * JSON text that dbakit wrote itself (an envelope, a manifest): `refuse` makes the error for one
+ * that is empty or cut short, which is what a disk or a copy does to such a file.
+ */
+export function parseWrittenJson(text: string, refuse: (why: string) => Error): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw refuse(text.trim() === '' ? 'it is empty' : 'it is not complete JSON (truncated or edited)')
+  }
+}
