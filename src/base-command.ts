@@ -32,6 +32,12 @@ export const repositoryFlags = {
   's3-endpoint': Flags.string({summary: 'An S3-compatible endpoint URL (MinIO, Ceph...), addressed path-style; default AWS S3. Credentials come from the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role).', env: 'DBAKIT_S3_ENDPOINT', helpGroup: 'REPOSITORY'}),
 }
 
+/** --dry-run and --yes, for commands that remove things; `dryRun` says what the dry run shows. */
+export const confirmationFlags = (dryRun: string) => ({
+  'dry-run': Flags.boolean({summary: dryRun}),
+  yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).'}),
+})
+
 interface ErrorReport {
   exitCode: number
   code: string

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, repositoryFlags} from '../../base-command.ts'
+import {BaseCommand, confirmationFlags, repositoryFlags} from '../../base-command.ts'
 import {parseDuration} from '../../lib/core/duration.ts'
 import {DbakitError, ExitCode} from '../../lib/core/errors.ts'
 import {renderTable} from '../../lib/core/table.ts'
@@ -13,8 +13,7 @@ Exit status: 0 on success, 2 for bad flags or no confirmation, 3 when the reposi
   static override examples = ['<%= config.bin %> <%= command.id %> --repo /backups --dry-run', '<%= config.bin %> <%= command.id %> --repo s3://bucket/db --older-than 6h --yes']
   static override flags = {
     'older-than': Flags.string({summary: "Remove another host's leftovers only after this long without a heartbeat: 30m, 6h, 2d.", default: '1h'}),
-    'dry-run': Flags.boolean({summary: 'List the leftovers and what would be done; remove nothing.'}),
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).'}),
+    ...confirmationFlags('List the leftovers and what would be done; remove nothing.'),
     ...repositoryFlags,
   }
 

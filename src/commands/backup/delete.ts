@@ -1,5 +1,5 @@
-import {Args, Flags} from '@oclif/core'
-import {BaseCommand, repositoryFlags} from '../../base-command.ts'
+import {Args} from '@oclif/core'
+import {BaseCommand, confirmationFlags, repositoryFlags} from '../../base-command.ts'
 import {DbakitError, ExitCode, isDbakitError} from '../../lib/core/errors.ts'
 import {formatBytes} from '../../lib/core/text.ts'
 import type {BackupSummary} from '../../lib/backup/index.ts'
@@ -12,8 +12,7 @@ Exit status: 0 when deleted (or, with --dry-run, when it exists), 2 for an unkno
   static override examples = ['<%= config.bin %> <%= command.id %> 20261202T154500Z-mysql-1a2b3c4d --repo /backups --dry-run', '<%= config.bin %> <%= command.id %> 20261202T154500Z-mysql-1a2b3c4d --repo /backups --yes']
   static override args = {id: Args.string({description: 'backup id (see `dbakit backup list`)', required: true, ignoreStdin: true})}
   static override flags = {
-    'dry-run': Flags.boolean({summary: 'Say what would be deleted; delete nothing.'}),
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).'}),
+    ...confirmationFlags('Say what would be deleted; delete nothing.'),
     ...repositoryFlags,
   }
 

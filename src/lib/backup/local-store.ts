@@ -1,6 +1,6 @@
 import {createReadStream, createWriteStream} from 'node:fs'
 import {mkdir, open, readdir, readFile, rename, rm, stat, utimes} from 'node:fs/promises'
-import {join} from 'node:path'
+import {basename, dirname, join} from 'node:path'
 import {isBackupId} from './manifest.ts'
 import {MANIFEST_FILE, OWNER_FILE, parseOwner, type ChunkSink, type Leftover, type Owner, type StagedBackup, type Store} from './store.ts'
 
@@ -76,7 +76,7 @@ export class LocalStore implements Store {
       await rm(dir, {recursive: true, force: true})
       throw error
     }
-    return new LocalStaged(this.backups, dir, final)
+    return new LocalStaged(dir)
   }
 
   async remove(id: string): Promise<void> {
@@ -105,15 +105,20 @@ export class LocalStore implements Store {
   }
 }
 
+/** A backup being written in `backups/.incomplete-<id>/`, to become `backups/<id>/`. */
 class LocalStaged implements StagedBackup {
-  private readonly backups: string
   private readonly dir: string
-  private readonly final: string
 
-  constructor(backups: string, dir: string, final: string) {
-    this.backups = backups
+  constructor(dir: string) {
     this.dir = dir
-    this.final = final
+  }
+
+  private get backups(): string {
+    return dirname(this.dir)
+  }
+
+  private get final(): string {
+    return join(this.backups, basename(this.dir).slice(INCOMPLETE.length))
   }
 
   async chunkSink(file: string): Promise<ChunkSink> {
