@@ -299,6 +299,11 @@ describe('backup repository keys, space and configuration', () => {
     assert.equal(json<{error: {code: string}}>(destroyed.stdout).error.code, 'PKCS11_KEY_NOT_FOUND')
     // The older backup, under the passphrase key, still opens.
     assert.equal((await h.run(['backup', 'verify', manifest.id, '--repo', location])).code, 0)
+    // Every seal and open of a data key is in the secret audit log, refusals too.
+    const audit = await h.run(['secret', 'audit', '--json'])
+    assert.equal(audit.code, 0, audit.stderr)
+    const entries = json<{entries: Array<{action: string; target: string; outcome: string}>}>(audit.stdout).entries.filter((e) => e.target === `backup/${sealed.id}`)
+    assert.deepEqual(entries.map((e) => [e.action, e.outcome]), [['write', 'ok'], ['read', 'ok'], ['read', 'error']])
   })
 
   const tmpfs = mkdtempSync(join(tmpdir(), 'dbakit-tmpfs-'))
