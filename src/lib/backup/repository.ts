@@ -215,24 +215,24 @@ class BackupRepository implements Repository {
   }
 
   async incomplete(options: {olderThanMs?: number} = {}): Promise<IncompleteBackup[]> {
-    const threshold = options.olderThanMs ?? DEFAULT_CLEANUP_AGE_MS
-    const now = Date.now()
-    const leftovers = await this.reading('looking for incomplete backups', () => this.store.leftovers())
-    return leftovers.map((leftover) => judge(leftover, threshold, now)).sort((a, b) => (a.id < b.id ? -1 : 1))
+    return (await this.judged(options.olderThanMs)).map(({entry}) => entry)
   }
 
   async cleanupIncomplete(options: {olderThanMs?: number; dryRun?: boolean} = {}): Promise<string[]> {
-    const removable = (await this.incomplete(options)).filter((entry) => entry.removable)
-    if (options.dryRun) return removable.map((entry) => entry.id)
-    const leftovers = new Map((await this.store.leftovers()).map((leftover) => [`${leftover.kind}/${leftover.id}`, leftover]))
+    const removable = (await this.judged(options.olderThanMs)).filter(({entry}) => entry.removable)
+    if (options.dryRun) return removable.map(({entry}) => entry.id)
     const removed: string[] = []
-    for (const entry of removable) {
-      const leftover = leftovers.get(`${entry.kind}/${entry.id}`)
-      if (!leftover) continue
+    for (const {entry, leftover} of removable) {
       await this.reading(`removing incomplete backup ${entry.id}`, () => this.store.removeLeftover(leftover))
       removed.push(entry.id)
     }
     return removed
+  }
+
+  private async judged(olderThanMs = DEFAULT_CLEANUP_AGE_MS): Promise<Array<{entry: IncompleteBackup; leftover: Leftover}>> {
+    const now = Date.now()
+    const leftovers = await this.reading('looking for incomplete backups', () => this.store.leftovers())
+    return leftovers.map((leftover) => ({entry: judge(leftover, olderThanMs, now), leftover})).sort((a, b) => (a.entry.id < b.entry.id ? -1 : 1))
   }
 
   async delete(id: string): Promise<void> {
