@@ -2,11 +2,12 @@
 _dbakit() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "audit autocomplete kms profile schema secret" -- "$cur")); return
+    COMPREPLY=($(compgen -W "audit autocomplete backup kms profile schema secret" -- "$cur")); return
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
+      backup) COMPREPLY=($(compgen -W "cleanup delete list show verify" -- "$cur")); return ;;
       kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
       schema) COMPREPLY=($(compgen -W "abort change cleanup cutover pause plan resume rollback status" -- "$cur")); return ;;
@@ -14,7 +15,7 @@ _dbakit() {
     esac
   fi
   local id=${COMP_WORDS[1]}
-  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit kms profile schema secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
+  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit backup kms profile schema secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
   case "$id" in
     "audit")
       case "$prev" in
@@ -56,6 +57,37 @@ _dbakit() {
 
       esac
       COMPREPLY=($(compgen -W "bash zsh fish --color --json --script --verbose" -- "$cur")) ;;
+    "backup cleanup")
+      case "$prev" in
+        --older-than) COMPREPLY=(); return ;;
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --dry-run --json --older-than --repo --s3-endpoint --verbose --yes -y" -- "$cur")) ;;
+    "backup delete")
+      case "$prev" in
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --dry-run --json --repo --s3-endpoint --verbose --yes -y" -- "$cur")) ;;
+    "backup list")
+      case "$prev" in
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --json --repo --s3-endpoint --verbose" -- "$cur")) ;;
+    "backup show")
+      case "$prev" in
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--chunks --color --json --repo --s3-endpoint --verbose" -- "$cur")) ;;
+    "backup verify")
+      case "$prev" in
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --json --repo --s3-endpoint --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;

@@ -26,6 +26,18 @@ export const auditStoreFlags = {
   store: Flags.string({summary: 'Keep the secret audit log in MySQL instead of the local state file: mysql://user@host:port/database (default database dbakit_state).', env: 'DBAKIT_STORE'}),
 }
 
+/** Where backups are: every backup command takes these. */
+export const repositoryFlags = {
+  repo: Flags.string({summary: 'Backup repository: a directory or s3://bucket/prefix (default: backup.repo in the config).', env: 'DBAKIT_REPO', helpGroup: 'REPOSITORY'}),
+  's3-endpoint': Flags.string({summary: 'An S3-compatible endpoint URL (MinIO, Ceph...), addressed path-style; default AWS S3. Credentials come from the AWS chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, a role).', env: 'DBAKIT_S3_ENDPOINT', helpGroup: 'REPOSITORY'}),
+}
+
+/** --dry-run and --yes, for commands that remove things; `dryRun` says what the dry run shows. */
+export const confirmationFlags = (dryRun: string) => ({
+  'dry-run': Flags.boolean({summary: dryRun}),
+  yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).'}),
+})
+
 interface ErrorReport {
   exitCode: number
   code: string
@@ -171,6 +183,23 @@ export abstract class BaseCommand extends Command {
       },
       work,
     )
+  }
+
+  /**
+   * Runs work on the backup repository --repo names (else backup.repo in the config), with the KMS
+   * at hand for the backups' data keys; closes both after.
+   */
+  protected async withRepository<T>(flags: {repo?: string; 's3-endpoint'?: string}, work: (repository: import('./lib/backup/index.ts').Repository) => Promise<T>): Promise<T> {
+    const [{openRepository, resolveRepositoryLocation}, {configFilePath}] = await Promise.all([import('./lib/backup/index.ts'), import('./lib/core/paths.ts')])
+    const {location, s3Endpoint} = await resolveRepositoryLocation({...(flags.repo === undefined ? {} : {repo: flags.repo}), ...(flags['s3-endpoint'] === undefined ? {} : {s3Endpoint: flags['s3-endpoint']})}, configFilePath())
+    return this.withSecrets({}, async (secrets) => {
+      const repository = await openRepository(location, {secrets, ...(s3Endpoint === undefined ? {} : {s3Endpoint}), env: process.env, warn: (message) => this.logger.warn(message)})
+      try {
+        return await work(repository)
+      } finally {
+        await repository.close()
+      }
+    })
   }
 
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {

@@ -58,3 +58,20 @@ export const environmentError = (code: string, message: string, options?: Dbakit
   new DbakitError(ExitCode.environment, code, message, options)
 
 export const isDbakitError = (error: unknown): error is DbakitError => error instanceof DbakitError
+
+/**
+ * The system error code (ECONNREFUSED, ECONNRESET, a TLS code) behind a failed request: fetch and
+ * the AWS SDK wrap it in a cause, an AggregateError when several addresses were tried.
+ */
+export function socketCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const {code, errors, cause} = current as {code?: unknown; errors?: unknown[]; cause?: unknown}
+    if (typeof code === 'string') return code
+    current = cause ?? errors?.[0]
+  }
+  return undefined
+}
+
+export function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? ''
+}

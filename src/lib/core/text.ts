@@ -46,6 +46,18 @@ export function formatCount(n: number): string {
   return `${whole.replace(/\B(?=(\d{3})+$)/g, ',')}${fraction ? `.${fraction}` : ''}`
 }
 
+/** Sizes for people: 1.5 MiB, 230 GiB. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
 /**
  * Line N of the text (1-based) without its line break, '' past the end. Only where lines start is
  * kept: a file's lines as strings would be a second copy of a large file.
@@ -92,4 +104,16 @@ export const shellWord = (word: string) => (/^[\w./@%+=:,-]+$/.test(word) ? word
 export function shellQuote(text: string): string {
   if (!/["`$\\!]/.test(text)) return `"${text}"`
   return `'${text.replaceAll("'", "'\\''")}'`
+}
+
+/**
+ * JSON text that dbakit wrote itself (an envelope, a manifest): `refuse` makes the error for one
+ * that is empty or cut short, which is what a disk or a copy does to such a file.
+ */
+export function parseWrittenJson(text: string, refuse: (why: string) => Error): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw refuse(text.trim() === '' ? 'it is empty' : 'it is not complete JSON (truncated or edited)')
+  }
 }

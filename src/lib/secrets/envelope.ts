@@ -1,5 +1,6 @@
 import {createCipheriv, createDecipheriv, randomBytes} from 'node:crypto'
 import {DbakitError, ExitCode} from '../core/errors.ts'
+import {parseWrittenJson} from '../core/text.ts'
 import type {KeyProvider, KeyRef, ProviderKind, WrappedKey} from './providers/types.ts'
 
 /**
@@ -123,12 +124,7 @@ export async function rewrapEnvelope(from: KeyProvider, to: KeyProvider, envelop
 
 /** Reads an envelope file's text; anything that is not a complete envelope is refused (exit 1), naming the file. */
 export function parseEnvelope(text: string, file: string): Envelope {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw envelopeTampered(file, text.trim() === '' ? 'it is empty' : 'it is not complete JSON (truncated or edited)')
-  }
+  const value = parseWrittenJson(text, (why) => envelopeTampered(file, why))
   const problem = envelopeProblem(value)
   if (problem) throw envelopeTampered(file, problem)
   return value as Envelope

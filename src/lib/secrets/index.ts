@@ -357,6 +357,23 @@ export class Secrets {
     return true
   }
 
+  // ---- backup data keys ----
+
+  /**
+   * Seals a backup's data key under the current provider. The envelope travels in the backup's
+   * manifest, and its AAD names the backup, so it cannot open another backup's chunks.
+   */
+  async sealBackupKey(backupId: string, key: Uint8Array): Promise<Envelope> {
+    return this.audited('write', backupKeyAad(backupId).name, {}, () => this.seal(key, backupKeyAad(backupId)))
+  }
+
+  /** The data key of backup `backupId`; the caller zeroes it when done. `where` names the manifest in errors. */
+  async openBackupKey(backupId: string, envelope: Envelope, where = `backup ${backupId}`): Promise<Buffer> {
+    return this.audited('read', backupKeyAad(backupId).name, {provider: envelope.key.provider, keyId: envelope.key.keyId, keyVersion: envelope.key.keyVersion}, async () =>
+      openEnvelope(await this.providers.get(envelope.key.provider), envelope, backupKeyAad(backupId), where),
+    )
+  }
+
   // ---- internals ----
 
   private async seal(value: Uint8Array, aad: EnvelopeAad): Promise<Envelope> {
@@ -431,6 +448,8 @@ export interface ProfileBinding {
   target: string
   account: string
 }
+
+const backupKeyAad = (backupId: string): EnvelopeAad => ({name: `backup/${backupId}`, purpose: 'backup-key'})
 
 const profileAad = (name: string, binding: ProfileBinding): EnvelopeAad => ({name, purpose: 'profile-password', engine: binding.engine, target: binding.target, account: binding.account})
 

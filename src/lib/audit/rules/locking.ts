@@ -1,4 +1,4 @@
-import {formatCount, shellQuote, shellWord} from '../../core/text.ts'
+import {formatBytes, formatCount, shellQuote, shellWord} from '../../core/text.ts'
 import {hasCapability} from '../../connect/capabilities.ts'
 import {
   classifyAlter,
@@ -96,17 +96,6 @@ export function tableSize(info: TableInfo | undefined, thresholds: Thresholds): 
   if (rows !== undefined) size.rows = rows
   if (bytes !== undefined) size.bytes = bytes
   return size
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }
 
 function formatDuration(seconds: number): string {

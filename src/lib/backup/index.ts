@@ -1,0 +1,21 @@
+export {
+  DEFAULT_CLEANUP_AGE_MS,
+  FOREIGN_WRITER_GRACE_MS,
+  openRepository,
+  type BackupKeys,
+  type BackupReader,
+  type BackupWriter,
+  type ChunkRef,
+  type ChunkSource,
+  type Engine,
+  type IncompleteBackup,
+  type Manifest,
+  type Repository,
+  type RepositoryOptions,
+  type RowCounter,
+  type RowCounterFactory,
+  type VerifyResult,
+} from './repository.ts'
+export {ENGINES, isBackupId, summariseManifest, type BackupSummary} from './manifest.ts'
+export {DEFAULT_ROW_COUNTERS} from './row-counters.ts'
+export {loadBackupSettings, resolveRepositoryLocation, type BackupSettings} from './config.ts'

@@ -1,0 +1,8 @@
+import type {Engine, RowCounterFactory} from './repository.ts'
+
+/**
+ * How `backup verify` counts the rows of a chunk whose manifest entry records them: one counter
+ * per engine that knows its own chunk format. An engine without one has its chunks checked by
+ * hash, tag and size only.
+ */
+export const DEFAULT_ROW_COUNTERS: Partial<Record<Engine, RowCounterFactory>> = {}
