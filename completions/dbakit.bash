@@ -174,9 +174,10 @@ _dbakit() {
         --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --revert-window) COMPREPLY=(); return ;;
         --table) COMPREPLY=(); return ;;
+        --threads) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--alter --chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --postpone-cutover --profile -p --replica --revert-window --table --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--alter --chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --postpone-cutover --profile -p --replica --revert-window --table --threads --url --verbose --yes -y" -- "$cur")) ;;
     "schema cleanup")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
@@ -193,9 +194,10 @@ _dbakit() {
         --max-threads-running) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --threads) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --threads --url --verbose --yes -y" -- "$cur")) ;;
     "schema pause")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
@@ -222,9 +224,10 @@ _dbakit() {
         --max-threads-running) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --threads) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --threads --url --verbose --yes -y" -- "$cur")) ;;
     "schema rollback")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
