@@ -169,6 +169,7 @@ _dbakit() {
         --connect-timeout) COMPREPLY=(); return ;;
         --cutover-timeout) COMPREPLY=(); return ;;
         --max-lag) COMPREPLY=(); return ;;
+        --max-p99) COMPREPLY=(); return ;;
         --max-threads-running) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -177,7 +178,7 @@ _dbakit() {
         --threads) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--alter --chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --postpone-cutover --profile -p --replica --revert-window --table --threads --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--alter --chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-p99 --max-threads-running --password-stdin --postpone-cutover --profile -p --replica --revert-window --table --threads --url --verbose --yes -y" -- "$cur")) ;;
     "schema cleanup")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
@@ -191,13 +192,14 @@ _dbakit() {
         --connect-timeout) COMPREPLY=(); return ;;
         --cutover-timeout) COMPREPLY=(); return ;;
         --max-lag) COMPREPLY=(); return ;;
+        --max-p99) COMPREPLY=(); return ;;
         --max-threads-running) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --threads) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --threads --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-p99 --max-threads-running --password-stdin --profile -p --replica --threads --url --verbose --yes -y" -- "$cur")) ;;
     "schema pause")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
@@ -221,13 +223,14 @@ _dbakit() {
         --connect-timeout) COMPREPLY=(); return ;;
         --cutover-timeout) COMPREPLY=(); return ;;
         --max-lag) COMPREPLY=(); return ;;
+        --max-p99) COMPREPLY=(); return ;;
         --max-threads-running) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --threads) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-threads-running --password-stdin --profile -p --replica --threads --url --verbose --yes -y" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--chunk-time --color --connect-timeout --cutover-timeout --dry-run --json --max-lag --max-p99 --max-threads-running --password-stdin --profile -p --replica --threads --url --verbose --yes -y" -- "$cur")) ;;
     "schema rollback")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;

@@ -262,6 +262,23 @@ describe('dbakit schema against MariaDB', () => {
     assert.ok((await tablesOf(long.database)).includes(`_t_${second.id}_old`), 'an open window was ended')
     assert.equal((await schema(['cleanup', String(second.id), '--yes'])).code, 0)
   })
+
+  it('waits while the probe read is slower than --max-p99, says why in status, and stops safely on abort', async () => {
+    const {database} = await table(20000)
+    const running = schema(['change', '--table', `${database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL', '--max-p99', '0ms', '--yes', '--json'])
+    let shown: {id: number; throttled: string | null} | undefined
+    for (let i = 0; i < 300 && !shown?.throttled; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const [row] = await query<{id: number; throttled: string | null}>(`SELECT id, JSON_VALUE(progress, '$.throttled') AS throttled FROM dbakit_state.schema_changes WHERE db = '${database}' ORDER BY id DESC LIMIT 1`).catch(() => [])
+      shown = row
+    }
+    assert.match(shown?.throttled ?? '', /probe p99 [\d.]+ ms > --max-p99 0 ms/)
+    assert.equal((await schema(['abort', String(shown!.id), '--yes'])).code, 0)
+    const stopped = await running
+    assert.equal(stopped.code, 4, stopped.stderr)
+    assert.deepEqual(await tablesOf(database), ['k0', 'ledger', 't'])
+    assert.deepEqual(await triggersOf(database), [])
+  })
 })
 
 describe('dbakit schema against MySQL 8', () => {

@@ -10,6 +10,7 @@ export const throttleFlags = {
   'max-lag': Flags.string({summary: 'Pause the copy while a --replica is further behind than this (e.g. 2s).', dependsOn: ['replica']}),
   replica: Flags.string({summary: 'A replica profile whose lag throttles the copy (repeatable).', multiple: true}),
   'chunk-time': Flags.string({summary: 'Size each copy chunk to take about this long.', default: '500ms'}),
+  'max-p99': Flags.string({summary: 'Pause the copy while a probe read by key on the table takes longer than this at p99 over 10 s (e.g. 20ms).'}),
   threads: Flags.integer({summary: 'Copy this many chunks at once, each on a connection of its own (helps where the server has cores and I/O to spare).', default: 1, min: 1, max: 16}),
   'cutover-timeout': Flags.string({summary: 'Give the cut-over this long to take its locks (NOWAIT, retried) before leaving the change copied.', default: '15s'}),
 }
@@ -64,18 +65,20 @@ Exit status: 0, 2 for a wrong ALTER or table or a change the copy path refuses (
     } finally {
       progress.stop()
     }
+    if (result.state === 'aborted') throw new DbakitError(ExitCode.stopped, 'CHANGE_ABORTED', `change ${result.id} was aborted by request; ${database}.${table} is untouched`, {data: {...result}})
     const how = result.method === 'copy' ? `copied ${result.rowsCopied ?? 0} rows, cut over in ${result.cutover?.milliseconds ?? 0} ms (${result.cutover?.attempts ?? 0} attempts)` : `ran natively (${result.method})`
     this.note(`Change ${result.id} on ${database}.${table}: ${how}, ${result.seconds.toFixed(1)} s in all.`)
     if (result.state === 'revert-window') this.note(`Revert window open until ${result.revertUntil}: \`dbakit schema rollback ${result.id}\` undoes it, \`dbakit schema cleanup ${result.id}\` ends it.`)
     return result
   }
 
-  private async throttleOptions(flags: {'max-threads-running': number; 'max-lag'?: string; replica?: string[]; 'chunk-time': string; 'cutover-timeout': string; threads: number}) {
+  private async throttleOptions(flags: {'max-threads-running': number; 'max-lag'?: string; 'max-p99'?: string; replica?: string[]; 'chunk-time': string; 'cutover-timeout': string; threads: number}) {
     const replicas = []
     for (const profile of flags.replica ?? []) replicas.push(await this.server({profile}))
     return {
       maxThreadsRunning: flags['max-threads-running'],
       threads: flags.threads,
+      ...(flags['max-p99'] === undefined ? {} : {maxP99Ms: parseDuration(flags['max-p99'], '--max-p99')}),
       chunkTimeMs: parseDuration(flags['chunk-time'], '--chunk-time'),
       cutoverTimeoutMs: parseDuration(flags['cutover-timeout'], '--cutover-timeout'),
       ...(flags['max-lag'] === undefined ? {} : {maxLagSeconds: parseDuration(flags['max-lag'], '--max-lag') / 1000, replicas}),
