@@ -279,6 +279,22 @@ describe('dbakit schema against MariaDB', () => {
     assert.deepEqual(await tablesOf(database), ['k0', 'ledger', 't'])
     assert.deepEqual(await triggersOf(database), [])
   })
+
+  it('copies FLOAT, DOUBLE, DECIMAL, binary, JSON, 4-byte text and fractional dates bit for bit', async () => {
+    const database = `${prefix}_${++databases}`
+    made.push(new LedgerLoad(database))
+    await query(`CREATE DATABASE \`${database}\``)
+    await query(`CREATE TABLE \`${database}\`.t (id INT AUTO_INCREMENT PRIMARY KEY, f FLOAT, d DOUBLE, m DECIMAL(65,30), b VARBINARY(16), j JSON, s VARCHAR(20) CHARACTER SET utf8mb4, z DATETIME(6), k INT NOT NULL DEFAULT 0)`)
+    await query(`INSERT INTO \`${database}\`.t (f, d, m, b, j, s, z) SELECT RAND(seq) * POW(10, CAST(seq % 20 AS SIGNED) - 10), RAND(seq + 7) * POW(10, CAST(seq % 300 AS SIGNED) - 150), CONCAT(seq, '.', LPAD(seq, 30, '7')), UNHEX(CONCAT('00', HEX(seq), 'FF')), JSON_OBJECT('n', seq, 'x', 'ü😀'), CONCAT('😀', seq), IF(seq % 2, '2026-12-02 10:11:12.123456', NULL) FROM \`${database}\`.seq_1_to_3000`)
+    await query(`CREATE TABLE \`${database}\`.before LIKE \`${database}\`.t`)
+    await query(`INSERT INTO \`${database}\`.before SELECT * FROM \`${database}\`.t`)
+    const change = await schema(['change', '--table', `${database}.t`, '--alter', 'MODIFY k BIGINT NOT NULL DEFAULT 0', '--yes', '--json'])
+    assert.equal(change.code, 0, change.stderr)
+    const differ = await query(`SELECT a.id, a.f <=> b.f AS f, a.d <=> b.d AS d, a.m <=> b.m AS m, a.b <=> b.b AS b, a.j <=> b.j AS j, a.s <=> b.s AS s, a.z <=> b.z AS z, CAST(a.d AS CHAR) AS ad, CAST(b.d AS CHAR) AS bd FROM \`${database}\`.t a JOIN \`${database}\`.before b USING (id) WHERE NOT (a.f <=> b.f AND a.d <=> b.d AND a.m <=> b.m AND a.b <=> b.b AND a.j <=> b.j AND a.s <=> b.s AND a.z <=> b.z) LIMIT 5`)
+    assert.deepEqual(differ, [])
+    const [count] = await query<{n: number}>(`SELECT COUNT(*) AS n FROM \`${database}\`.t`)
+    assert.equal(Number(count!.n), 3000)
+  })
 })
 
 describe('dbakit schema against MySQL 8', () => {

@@ -497,6 +497,9 @@ async function copyRows(running: Running, from: unknown[] | undefined): Promise<
   const keyColumns = facts.key!.columns
   const keyList = keyColumns.map(ident).join(', ')
   const oldColumns = mapping.pairs.map((p) => ident(p.old)).join(', ')
+  // The server prints a FLOAT with 6 significant digits, which does not give back the same value;
+  // as a DOUBLE it is exact, and stored back into a FLOAT it is the same float again.
+  const exactColumns = mapping.pairs.map((p) => (isFloat(facts.columns, p.old) ? `CAST(${ident(p.old)} AS DOUBLE) AS ${ident(p.old)}` : ident(p.old))).join(', ')
   const newColumns = mapping.pairs.map((p) => ident(p.new)).join(', ')
   const firstNew = ident(mapping.pairs.find((p) => p.old === keyColumns[0])!.new)
   const shadow = qualified(db, names.new!)
@@ -542,11 +545,18 @@ async function copyRows(running: Running, from: unknown[] | undefined): Promise<
         try {
           let inserted = 0
           if (throughClient) {
-            const rows = await session.query<Record<string, unknown>>(`SELECT ${oldColumns} FROM ${source}${lockingRead ? ' LOCK IN SHARE MODE' : ''}`, args)
-            if (rows.length > 0) {
+            // Read in binary too: a DOUBLE as text is not always the same double again.
+            const rows = await session.execute<Record<string, unknown>>(`SELECT ${exactColumns} FROM ${source}${lockingRead ? ' LOCK IN SHARE MODE' : ''}`, args)
+            // Prepared and sent in binary, in batches within the protocol's 65,535 placeholders:
+            // the server then parses no value text, which is most of a multi-row INSERT's cost.
+            const perBatch = Math.max(1, Math.floor(65_535 / mapping.pairs.length))
+            const placeholders = `(${mapping.pairs.map(() => '?').join(', ')})`
+            for (let at = 0; at < rows.length; at += perBatch) {
+              const batch = rows.slice(at, at + perBatch)
               // A JSON value comes back parsed; it goes back as the text it was.
-              const values = rows.map((row) => mapping.pairs.map((p) => asSqlValue(row[p.old])))
-              inserted = Number(((await session.query(`INSERT INTO ${shadow} (${newColumns}) VALUES ? ${keepExisting}`, [values])) as unknown as {affectedRows: number}).affectedRows)
+              const values = batch.flatMap((row) => mapping.pairs.map((p) => asSqlValue(row[p.old])))
+              const sql = `INSERT INTO ${shadow} (${newColumns}) VALUES ${Array.from({length: batch.length}, () => placeholders).join(', ')} ${keepExisting}`
+              inserted += Number(((await session.execute(sql, values)) as unknown as {affectedRows: number}).affectedRows)
             }
           } else {
             inserted = Number(((await session.query(`INSERT INTO ${shadow} (${newColumns}) SELECT ${oldColumns} FROM ${source}${lockingRead ? ' LOCK IN SHARE MODE' : ''} ${keepExisting}`, args)) as unknown as {affectedRows: number}).affectedRows)
@@ -762,7 +772,9 @@ async function checksumTables(running: Running): Promise<{rows: number; columns:
   const {copy, facts, names, mapping, options} = running
   options.onProgress?.({phase: 'checksum', message: 'checksumming the copy against the original'})
   const compared = mapping.pairs.filter((p) => p.sameType)
-  const digest = (columns: string[]) => `COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ${columns.map((c) => `ISNULL(${ident(c)}), ${ident(c)}`).join(', ')}))), 0) AS x`
+  // FLOATs compared as DOUBLEs: their 6-digit text would hide a difference.
+  const exact = (c: string) => (isFloat(facts.columns, mapping.pairs.find((p) => p.old === c || p.new === c)!.old) ? `CAST(${ident(c)} AS DOUBLE)` : ident(c))
+  const digest = (columns: string[]) => `COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ${columns.map((c) => `ISNULL(${ident(c)}), ${exact(c)}`).join(', ')}))), 0) AS x`
   await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
   await copy.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
   try {
@@ -1041,6 +1053,8 @@ export async function cleanupExpired(target: ConnectionTarget, options: {dryRun?
   for (const record of expired) done.push(await cleanupChange(target, record.id, options))
   return done
 }
+
+const isFloat = (columns: ColumnInfo[], name: string) => /^float\b/i.test(columns.find((c) => c.name === name)?.type ?? '')
 
 const asSqlValue = (value: unknown) => (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) ? JSON.stringify(value) : value)
 

@@ -8,6 +8,8 @@ export interface MysqlSession {
   readonly identity: ServerIdentity
   /** Runs one statement with the target's command timeout; rows come back as plain objects. */
   query<Row = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>
+  /** The same as a server-side prepared statement: values travel in binary, with no SQL text to parse. */
+  execute<Row = Record<string, unknown>>(sql: string, values: unknown[]): Promise<Row[]>
   close(): Promise<void>
 }
 
@@ -28,6 +30,8 @@ export async function openMysql(target: ConnectionTarget): Promise<MysqlSession>
       connectTimeout: target.connectTimeoutMs,
       supportBigNumbers: true,
       bigNumberStrings: true,
+      // JSON as the text the server holds: parsed and printed again, it would not be the same bytes.
+      jsonStrings: true,
       dateStrings: true,
       multipleStatements: false,
     })
@@ -43,9 +47,14 @@ export async function openMysql(target: ConnectionTarget): Promise<MysqlSession>
   try {
     const [row] = await query<{version: string; comment: string}>('SELECT VERSION() AS version, @@version_comment AS comment')
     const identity = identifyMysqlFamily(row?.version ?? '', row?.comment ?? '')
+    const execute = async <Row>(sql: string, values: unknown[]) => {
+      const [rows] = await connection.execute<RowDataPacket[]>({sql, timeout: target.commandTimeoutMs}, values as never)
+      return rows as Row[]
+    }
     return {
       identity,
       query,
+      execute,
       close: async () => {
         await connection.end().catch(() => connection.destroy())
       },
