@@ -1,31 +1,8 @@
-import {Args, Flags} from '@oclif/core'
-import {BaseCommand, serverFlags} from '../../base-command.ts'
-import {DbakitError, ExitCode} from '../../lib/core/errors.ts'
+import {SchemaControlCommand} from '../../schema-control.ts'
 
-
-export default class SchemaPause extends BaseCommand {
+export default class SchemaPause extends SchemaControlCommand {
+  static override args = SchemaControlCommand.args
+  static override flags = SchemaControlCommand.flags
   static override summary = "Pause a running change's copy; its triggers keep the shadow table in sync meanwhile."
-  static override examples = ['<%= config.bin %> <%= command.id %> 12 -p prod --yes']
-  static override args = {id: Args.integer({description: 'change id', required: true, ignoreStdin: true})}
-  static override flags = {
-    'dry-run': Flags.boolean({summary: 'Say what would happen; change nothing.'}),
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required without a terminal).'}),
-    
-    ...serverFlags,
-  }
-
-  async run() {
-    const {args, flags} = await this.parse(SchemaPause)
-    const {controlChange} = await import('../../lib/osc/index.ts')
-    const target = await this.server(flags)
-    if (flags['dry-run']) {
-      const outcome = await controlChange(target, args.id, 'pause', {dryRun: true})
-      this.note(outcome.applied)
-      return outcome
-    }
-    if (!(await this.confirmAction('Pause schema change ' + args.id + '?', flags.yes))) throw new DbakitError(ExitCode.stopped, 'DECLINED', 'nothing changed: not confirmed')
-    const outcome = await controlChange(target, args.id, 'pause')
-    this.note(`Change ${args.id}: ${outcome.applied}.`)
-    return outcome
-  }
+  protected readonly verb = 'pause' as const
 }
