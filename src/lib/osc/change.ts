@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {DbakitError, ExitCode, environmentError, usageError} from '../core/errors.ts'
 import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import {isFloatType, rowsDigest} from '../sql/checksum.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {tokenize, significant} from '../sql/lexer.ts'
 import {ensureJournal, Journal, STATE_DATABASE, type ChangeRecord} from './journal.ts'
@@ -772,9 +773,7 @@ async function checksumTables(running: Running): Promise<{rows: number; columns:
   const {copy, facts, names, mapping, options} = running
   options.onProgress?.({phase: 'checksum', message: 'checksumming the copy against the original'})
   const compared = mapping.pairs.filter((p) => p.sameType)
-  // FLOATs compared as DOUBLEs: their 6-digit text would hide a difference.
-  const exact = (c: string) => (isFloat(facts.columns, mapping.pairs.find((p) => p.old === c || p.new === c)!.old) ? `CAST(${ident(c)} AS DOUBLE)` : ident(c))
-  const digest = (columns: string[]) => `COUNT(*) AS n, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ${columns.map((c) => `ISNULL(${ident(c)}), ${exact(c)}`).join(', ')}))), 0) AS x`
+  const digest = (columns: string[]) => rowsDigest(columns.map((c) => ({name: c, float: isFloat(facts.columns, mapping.pairs.find((p) => p.old === c || p.new === c)!.old)})))
   await copy.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ')
   await copy.query('START TRANSACTION WITH CONSISTENT SNAPSHOT')
   try {
@@ -1054,7 +1053,7 @@ export async function cleanupExpired(target: ConnectionTarget, options: {dryRun?
   return done
 }
 
-const isFloat = (columns: ColumnInfo[], name: string) => /^float\b/i.test(columns.find((c) => c.name === name)?.type ?? '')
+const isFloat = (columns: ColumnInfo[], name: string) => isFloatType(columns.find((c) => c.name === name)?.type ?? '')
 
 const asSqlValue = (value: unknown) => (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) ? JSON.stringify(value) : value)
 

@@ -1,11 +1,8 @@
-import type {MysqlSession} from '../connect/drivers/mysql.ts'
+import {errnoOf, type MysqlSession} from '../connect/drivers/mysql.ts'
 
-/** An identifier quoted for MySQL/MariaDB: backticks, with any backtick doubled. */
-export const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``
-export const qualified = (database: string, table: string) => `${ident(database)}.${ident(table)}`
+export {ident, qualified} from '../sql/identifiers.ts'
 
-/** The server's error number of a failed statement (mysql2 puts it on `errno`). */
-export const errnoOf = (error: unknown): number | undefined => (error as {errno?: number}).errno
+export {errnoOf} from '../connect/drivers/mysql.ts'
 
 /** Lock wait timeout, deadlock, and NOWAIT's refusal: another session holds what this statement needs. */
 export const LOCK_ERRORS = new Set([1205, 1213])

@@ -10,8 +10,20 @@ export interface MysqlSession {
   query<Row = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>
   /** The same as a server-side prepared statement: values travel in binary, with no SQL text to parse. */
   execute<Row = Record<string, unknown>>(sql: string, values: unknown[]): Promise<Row[]>
+  /**
+   * Rows as arrays of the bytes the server sent (text protocol, NULL as null), pulled as the caller
+   * consumes them, so memory stays flat whatever the result's size. No command timeout applies.
+   */
+  stream(sql: string): AsyncIterable<Array<Buffer | null>>
+  /** Runs a LOAD DATA LOCAL INFILE statement; the server reads its file from `source`. */
+  loadData(sql: string, source: () => NodeJS.ReadableStream): Promise<{affectedRows: number; warningStatus: number}>
   close(): Promise<void>
+  /** Drops the connection at once, as when a result is left half read. */
+  destroy(): void
 }
+
+/** The server's error number of a failed statement. */
+export const errnoOf = (error: unknown): number | undefined => (error as {errno?: number}).errno
 
 /** Opens one MySQL/MariaDB connection (mysql2 is imported only here, only when needed). */
 export async function openMysql(target: ConnectionTarget): Promise<MysqlSession> {
@@ -51,13 +63,23 @@ export async function openMysql(target: ConnectionTarget): Promise<MysqlSession>
       const [rows] = await connection.execute<RowDataPacket[]>({sql, timeout: target.commandTimeoutMs}, values as never)
       return rows as Row[]
     }
+    // The callback connection under the promise wrapper: only it streams rows.
+    const core = (connection as unknown as {connection: import('mysql2').Connection}).connection
+    const stream = (sql: string) => core.query({sql, rowsAsArray: true, typeCast: false}).stream({highWaterMark: 512}) as unknown as AsyncIterable<Array<Buffer | null>>
+    const loadData = async (sql: string, source: () => NodeJS.ReadableStream) => {
+      const [result] = await connection.query({sql, infileStreamFactory: source} as never)
+      return result as unknown as {affectedRows: number; warningStatus: number}
+    }
     return {
       identity,
       query,
       execute,
+      stream,
+      loadData,
       close: async () => {
         await connection.end().catch(() => connection.destroy())
       },
+      destroy: () => connection.destroy(),
     }
   } catch (error) {
     connection.destroy()
