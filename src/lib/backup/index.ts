@@ -5,6 +5,7 @@ export {
   type BackupKeys,
   type BackupReader,
   type BackupWriter,
+  type ChunkInfo,
   type ChunkRef,
   type ChunkSource,
   type Engine,
@@ -19,3 +20,6 @@ export {
 export {ENGINES, isBackupId, summariseManifest, type BackupSummary} from './manifest.ts'
 export {DEFAULT_ROW_COUNTERS} from './row-counters.ts'
 export {loadBackupSettings, resolveRepositoryLocation, type BackupSettings} from './config.ts'
+export {backupMysql, type BackupOptions, type BackupResult} from './mysql/dump.ts'
+export {dropDatabases, restoreMysql, scratchDatabases, type RestoreOptions, type RestoreResult} from './mysql/restore.ts'
+export type {TransferEvent} from './mysql/sessions.ts'

@@ -95,6 +95,12 @@ export interface Repository {
   close(): Promise<void>
 }
 
+/** What the manifest records of a chunk besides its hashes; `rows` may be counted as the chunk streams, and is read when it ends. */
+export interface ChunkInfo {
+  rows?: number | (() => number)
+  meta?: Record<string, unknown>
+}
+
 export interface BackupWriter {
   readonly id: string
   /**
@@ -102,7 +108,7 @@ export interface BackupWriter {
    * backup id + chunk name, SHA-256 of stored and plain bytes, all in one pass with flat memory.
    * Chunks may be written concurrently.
    */
-  writeChunk(name: string, source: ChunkSource, info?: {rows?: number; meta?: Record<string, unknown>}): Promise<ChunkRef>
+  writeChunk(name: string, source: ChunkSource, info?: ChunkInfo): Promise<ChunkRef>
   /** Writes the manifest last and makes the backup visible atomically. */
   commit(body: Record<string, unknown>): Promise<Manifest>
   /** Removes everything the backup wrote; chunks still being written fail. */
@@ -391,7 +397,7 @@ class Writer implements BackupWriter {
     this.heartbeat.unref()
   }
 
-  writeChunk(name: string, source: ChunkSource, info: {rows?: number; meta?: Record<string, unknown>} = {}): Promise<ChunkRef> {
+  writeChunk(name: string, source: ChunkSource, info: ChunkInfo = {}): Promise<ChunkRef> {
     try {
       this.usable()
       checkChunkName(name)
@@ -410,7 +416,7 @@ class Writer implements BackupWriter {
     return work
   }
 
-  private async write(sequence: number, name: string, source: ChunkSource, info: {rows?: number; meta?: Record<string, unknown>}): Promise<ChunkRef> {
+  private async write(sequence: number, name: string, source: ChunkSource, info: ChunkInfo): Promise<ChunkRef> {
     const file = chunkFileName(sequence, name)
     let sink: ChunkSink | undefined
     let sinkError: unknown
@@ -424,7 +430,8 @@ class Writer implements BackupWriter {
       const encoded = await encodeChunk(source, this.init.key, chunkAad(this.id, name), sink.stream)
       encoding = false
       await sink.finish()
-      const ref: ChunkRef = {name, file, ...encoded, ...(info.rows === undefined ? {} : {rows: info.rows}), ...(info.meta === undefined ? {} : {meta: info.meta})}
+      const rows = typeof info.rows === 'function' ? info.rows() : info.rows
+      const ref: ChunkRef = {name, file, ...encoded, ...(rows === undefined ? {} : {rows}), ...(info.meta === undefined ? {} : {meta: info.meta})}
       this.chunks[sequence - 1] = ref
       return ref
     } catch (error) {

@@ -1,3 +1,4 @@
+import {countRows} from './mysql/rows.ts'
 import type {Engine, RowCounterFactory} from './repository.ts'
 
 /**
@@ -5,4 +6,6 @@ import type {Engine, RowCounterFactory} from './repository.ts'
  * per engine that knows its own chunk format. An engine without one has its chunks checked by
  * hash, tag and size only.
  */
-export const DEFAULT_ROW_COUNTERS: Partial<Record<Engine, RowCounterFactory>> = {}
+export const DEFAULT_ROW_COUNTERS: Partial<Record<Engine, RowCounterFactory>> = {
+  mysql: (chunk) => (chunk.meta?.format === 'mysql-load-data-v1' ? countRows() : undefined),
+}

@@ -117,3 +117,10 @@ export function parseWrittenJson(text: string, refuse: (why: string) => Error): 
     throw refuse(text.trim() === '' ? 'it is empty' : 'it is not complete JSON (truncated or edited)')
   }
 }
+
+/** `, 85 MiB/s, ETA 2 min` for a progress line; nothing until a rate is known. */
+export function formatRate(bytesPerSecond?: number, etaSeconds?: number): string {
+  if (bytesPerSecond === undefined) return ''
+  const eta = etaSeconds === undefined ? '' : etaSeconds < 90 ? `, ETA ${etaSeconds} s` : `, ETA ${Math.round(etaSeconds / 60)} min`
+  return `, ${formatBytes(bytesPerSecond)}/s${eta}`
+}
