@@ -7,7 +7,7 @@ _dbakit() {
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
-      backup) COMPREPLY=($(compgen -W "cleanup delete list show verify" -- "$cur")); return ;;
+      backup) COMPREPLY=($(compgen -W "cleanup create delete list restore show verify" -- "$cur")); return ;;
       kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
       schema) COMPREPLY=($(compgen -W "abort change cleanup cutover pause plan resume rollback status" -- "$cur")); return ;;
@@ -64,6 +64,19 @@ _dbakit() {
         --s3-endpoint) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--color --dry-run --json --older-than --repo --s3-endpoint --verbose --yes -y" -- "$cur")) ;;
+    "backup create")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --databases) COMPREPLY=(); return ;;
+        --exclude) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+        --tables) COMPREPLY=(); return ;;
+        --threads) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--allow-non-transactional --color --connect-timeout --databases --exclude --include-users --json --password-stdin --profile -p --repo --s3-endpoint --tables --threads --url --verbose" -- "$cur")) ;;
     "backup delete")
       case "$prev" in
         --repo) COMPREPLY=(); return ;;
@@ -76,6 +89,19 @@ _dbakit() {
         --s3-endpoint) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--color --json --repo --s3-endpoint --verbose" -- "$cur")) ;;
+    "backup restore")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --databases) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --rename-db) COMPREPLY=(); return ;;
+        --repo) COMPREPLY=(); return ;;
+        --s3-endpoint) COMPREPLY=(); return ;;
+        --tables) COMPREPLY=(); return ;;
+        --threads) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--binlog --color --connect-timeout --databases --dry-run --force --include-users --json --password-stdin --profile -p --rename-db --repo --s3-endpoint --tables --threads --url --verbose --yes -y" -- "$cur")) ;;
     "backup show")
       case "$prev" in
         --repo) COMPREPLY=(); return ;;
@@ -84,10 +110,14 @@ _dbakit() {
       COMPREPLY=($(compgen -W "--chunks --color --json --repo --s3-endpoint --verbose" -- "$cur")) ;;
     "backup verify")
       case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --repo) COMPREPLY=(); return ;;
         --s3-endpoint) COMPREPLY=(); return ;;
+        --threads) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--color --json --repo --s3-endpoint --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--color --connect-timeout --json --password-stdin --profile -p --repo --restore-test --s3-endpoint --threads --url --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;
