@@ -175,7 +175,11 @@ class BackupRepository implements Repository {
       let staged: StagedBackup | false
       try {
         // Sealed before anything is written: an unreachable KMS leaves the repository untouched.
-        const envelope = await secrets.sealBackupKey(id, key)
+        const envelope = await secrets.sealBackupKey(id, key).catch((error: unknown) => {
+          // Without the credential the KMS cannot be reached, as when it does not answer: an environment problem, as on restore.
+          if (isDbakitError(error) && error.code === 'KMS_CREDENTIAL_MISSING') throw environmentError('BACKUP_KEY_UNAVAILABLE', `cannot seal the new backup's data key: ${error.message}`, {...(error.hint ? {hint: error.hint} : {}), cause: error})
+          throw error
+        })
         staged = await this.reading(`starting backup ${id}`, () => this.store.create(id, currentOwner(createdAt)))
         if (staged) return new Writer({id, engine: options.engine, server: options.server, createdAt, key, envelope, staged, location: this.location})
       } catch (error) {
@@ -492,7 +496,8 @@ class Writer implements BackupWriter {
   }
 
   async abort(): Promise<void> {
-    if (this.state === 'committed' || this.state === 'aborted') return
+    if (this.state === 'committed') return
+    // Also after giveUp: chunks that were in flight then may have written files since, and must be gone too.
     this.state = 'aborted'
     clearInterval(this.heartbeat)
     for (const sink of this.sinks) await sink.discard().catch(() => {})
