@@ -204,6 +204,9 @@ export abstract class BaseCommand extends Command {
 
   override async catch(error: Error & {oclif?: {exit?: number}; code?: string}): Promise<never> {
     if (error instanceof Errors.ExitError) throw error
+    // Once a signal is being handled, failures are its cleanup's doing (connections destroyed under a
+    // statement); the signal handler reports the interruption and exits 130.
+    if (this.interrupted) return new Promise<never>(() => {})
     const report = this.describe(error)
     if (report.exitCode === ExitCode.bug && this.verbose && error.stack) process.stderr.write(`${error.stack}\n`)
     this.report(report)
