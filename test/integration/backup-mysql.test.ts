@@ -406,6 +406,46 @@ describe('dbakit backup create on a big table', () => {
     assert.deepEqual(readdirSync(backups), [json<{id: string}>(next.stdout).id])
   })
 
+  it('interrupted by SIGINT, a backup removes what it wrote and a restore drops the database it created', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'dbakit-mysql-int-'))
+    const backups = join(repo, 'backups')
+    const staged = () => (existsSync(backups) ? readdirSync(backups).filter((name) => name.startsWith('.incomplete-')) : [])
+    const interrupted = await runCli(['backup', 'create', ...server, '--databases', big, '--repo', repo, '--threads', '1'], {
+      env: {...h.env, ...env},
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          if (staged().some((dir) => existsSync(join(backups, dir, 'chunks')) && readdirSync(join(backups, dir, 'chunks')).length > 0)) {
+            clearInterval(timer)
+            child.kill('SIGINT')
+          }
+        }, 5)
+        child.on('exit', () => clearInterval(timer))
+      },
+    })
+    assert.equal(interrupted.code, 130, interrupted.stderr)
+    assert.deepEqual(readdirSync(backups), [])
+    const created = await h.run(['backup', 'create', ...server, '--databases', big, '--repo', repo, '--json'], env)
+    assert.equal(created.code, 0, created.stderr)
+    const target = `${big}_int`
+    restored.push(target)
+    const restore = await runCli(['backup', 'restore', json<{id: string}>(created.stdout).id, ...server, '--repo', repo, '--rename-db', `${big}:${target}`, '--threads', '1'], {
+      env: {...h.env, ...env},
+      onSpawn: (child) => {
+        const timer = setInterval(() => {
+          void query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${target}'`).then(([row]) => {
+            if (Number(row?.n) > 0) {
+              clearInterval(timer)
+              child.kill('SIGINT')
+            }
+          })
+        }, 20)
+        child.on('exit', () => clearInterval(timer))
+      },
+    })
+    assert.equal(restore.code, 130, restore.stderr)
+    assert.equal(await databaseExists(target), false)
+  })
+
   const tmpfs = mkdtempSync(join(tmpdir(), 'dbakit-tmpfs-'))
   let mounted = false
   try {

@@ -50,6 +50,7 @@ Exit status: 0 with the backup id on stdout; 2 for a wrong flag, an unknown data
           includeUsers: flags['include-users'],
           allowNonTransactional: flags['allow-non-transactional'],
           signal: this.abortSignal,
+            onInterrupt: (cleanup) => this.onInterrupt(cleanup),
           onProgress: (event) => {
             const done = Math.min(event.bytes, event.totalBytes)
             progress.listener({message: `${event.message}: ${formatCount(event.rows)} rows, ${formatBytes(event.bytes)}${formatRate(event.bytesPerSecond, event.etaSeconds)}`, ...(event.totalBytes > 0 ? {done, total: event.totalBytes} : {})})

@@ -60,6 +60,7 @@ Exit status: 0 when restored and every table matches; 1 when the backup is damag
             ...base,
             dryRun: false,
             signal: this.abortSignal,
+            onInterrupt: (cleanup) => this.onInterrupt(cleanup),
             onProgress: (event) => progress.listener({message: `${event.message}: ${formatCount(event.rows)} rows, ${formatBytes(event.bytes)}${formatRate(event.bytesPerSecond, event.etaSeconds)}`, done: event.bytes, total: event.totalBytes}),
           })
         } finally {

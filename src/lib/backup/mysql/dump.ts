@@ -71,6 +71,8 @@ export interface BackupOptions {
   includeUsers: boolean
   allowNonTransactional: boolean
   signal?: AbortSignal
+  /** Registers what to undo if the process is stopped by a signal before the backup ends: it removes what was written. */
+  onInterrupt?: (cleanup: () => Promise<void>) => void
   onProgress?: (event: TransferEvent) => void
 }
 
@@ -120,6 +122,11 @@ export async function backupMysql(options: BackupOptions): Promise<BackupResult>
     }
     const server = {host: target.url.hosts[0] ? `${target.url.hosts[0].host}:${target.url.hosts[0].port}` : target.label, flavor: control.identity.flavor, version: control.identity.version}
     writer = await options.repository.begin({engine: 'mysql', server})
+    const begun = writer
+    options.onInterrupt?.(async () => {
+      for (const worker of workers) worker.destroy()
+      await begun.abort()
+    })
     const threads = Math.max(1, Math.min(options.threads, Math.max(1, objects.tables.length * 8)))
     for (let i = 0; i < threads; i++) workers.push(await openWorker(target))
     const snapshot = await takeSnapshot(control, workers, unsafe.length > 0)

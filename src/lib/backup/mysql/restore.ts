@@ -34,6 +34,8 @@ export interface RestoreOptions {
   includeUsers: boolean
   dryRun: boolean
   signal?: AbortSignal
+  /** Registers what to undo if the process is stopped by a signal before the restore ends: it drops what was created. */
+  onInterrupt?: (cleanup: () => Promise<void>) => void
   onProgress?: (event: TransferEvent) => void
 }
 
@@ -98,6 +100,14 @@ export async function restoreMysql(options: RestoreOptions): Promise<RestoreResu
   const control = await openMysql(target)
   const created: {databases: string[]; tables: string[]} = {databases: [], tables: []}
   const workers: MysqlSession[] = []
+  let finished = false
+  if (!options.dryRun) {
+    options.onInterrupt?.(async () => {
+      if (finished) return
+      for (const worker of workers) worker.destroy()
+      await dropDatabases(target, created.databases, {tables: created.tables, binlog: options.binlog})
+    })
+  }
   const warnings: string[] = []
   try {
     const targets = await inspectTargets(control, renames, tables, chosen)
@@ -166,6 +176,7 @@ export async function restoreMysql(options: RestoreOptions): Promise<RestoreResu
     if (options.includeUsers) await createUsers(control, definitions.users, renames, warnings)
     const checksums = await compareChecksums(workers, tables, renames)
     const outcome = result(checksums)
+    finished = true
     if (checksums.mismatched.length > 0) {
       throw new DbakitError(ExitCode.findings, 'RESTORE_CHECKSUM_MISMATCH', `${checksums.mismatched.length} restored table${checksums.mismatched.length === 1 ? '' : 's'} do not match the backup's checksums: ${checksums.mismatched.slice(0, 5).join(', ')}`, {
         hint: 'the restored data is left in place for inspection; compare it with `dbakit backup verify` and report the table',
