@@ -8,14 +8,15 @@ import {after, before, describe, it} from 'node:test'
 import {createConnection, type Connection} from 'mysql2/promise'
 import {kmsHome, s3Env} from '../helpers/backup.ts'
 import {runCli} from '../helpers/cli.ts'
-import {mariadb} from '../helpers/services.ts'
+import {mariadb, mysqlSkipReason, mysqlUrl} from '../helpers/services.ts'
 
 const prefix = `bk_test_${process.pid}_${randomBytes(2).toString('hex')}`
 const json = <T = Record<string, unknown>>(stdout: string) => JSON.parse(stdout) as T
 
 async function connect(url = mariadb.primaryUrl, options: {multipleStatements?: boolean} = {}): Promise<Connection> {
   const parsed = new URL(url)
-  return createConnection({host: parsed.hostname, port: Number(parsed.port), user: decodeURIComponent(parsed.username), password: mariadb.password, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...options})
+  const password = url === mysqlUrl ? (process.env.DBAKIT_TEST_MYSQL_PASSWORD ?? '') : mariadb.password
+  return createConnection({host: parsed.hostname, port: Number(parsed.port || 3306), user: decodeURIComponent(parsed.username), password, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...options})
 }
 
 async function query<T = Record<string, unknown>>(sql: string, url?: string): Promise<T[]> {
@@ -98,9 +99,10 @@ async function edgeDatabase(name: string): Promise<string> {
  * as hex, numbers as the server prints them (FLOAT through DOUBLE, so all its bits show), NULL as
  * NULL; invisible and generated columns included. And CHECKSUM TABLE of each table.
  */
-async function contents(database: string): Promise<{rows: Record<string, string[]>; checksums: Record<string, string>}> {
+async function contents(database: string, url?: string): Promise<{rows: Record<string, string[]>; checksums: Record<string, string>}> {
   const columns = await query<{tbl: string; name: string; type: string}>(
     `SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.DATA_TYPE AS type FROM information_schema.COLUMNS c JOIN information_schema.TABLES t USING (TABLE_SCHEMA, TABLE_NAME) WHERE c.TABLE_SCHEMA = '${database}' AND t.TABLE_TYPE = 'BASE TABLE' ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+    url,
   )
   const rows: Record<string, string[]> = {}
   const checksums: Record<string, string> = {}
@@ -111,8 +113,8 @@ async function contents(database: string): Promise<{rows: Record<string, string[
       const text = /^(float|double)$/.test(c.type) ? `CAST(CAST(${column} AS DOUBLE) AS CHAR)` : /int|decimal|year/.test(c.type) ? `CAST(${column} AS CHAR)` : `HEX(${column})`
       return `IFNULL(${text}, 'NULL')`
     })
-    rows[table] = (await query<{r: string}>(`SELECT CONCAT_WS('|', ${expression.join(', ')}) AS r FROM \`${database}\`.\`${table}\` ORDER BY 1`)).map((r) => r.r)
-    if (!/versioned/.test(table)) checksums[table] = String((await query<{Checksum: string}>(`CHECKSUM TABLE \`${database}\`.\`${table}\``))[0]!.Checksum)
+    rows[table] = (await query<{r: string}>(`SELECT CONCAT_WS('|', ${expression.join(', ')}) AS r FROM \`${database}\`.\`${table}\` ORDER BY 1`, url)).map((r) => r.r)
+    if (!/versioned/.test(table)) checksums[table] = String((await query<{Checksum: string}>(`CHECKSUM TABLE \`${database}\`.\`${table}\``, url))[0]!.Checksum)
   }
   return {rows, checksums}
 }
@@ -465,5 +467,44 @@ describe('dbakit backup create on a big table', () => {
     assert.equal(full.code, 3, full.stderr)
     assert.match(full.stderr, /no space left \(ENOSPC\)/)
     assert.deepEqual(readdirSync(join(repo, 'backups')), [])
+  })
+})
+
+describe('dbakit backup create and restore against MySQL 8', {skip: mysqlSkipReason}, () => {
+  it('round-trips the types MySQL has, FLOATs exactly, with its objects', async () => {
+    const h = await kmsHome()
+    const database = `${prefix}_mysql8`
+    const target = `${database}_r`
+    const repo = mkdtempSync(join(tmpdir(), 'dbakit-mysql8-repo-'))
+    const env = {DBAKIT_PASSWORD: process.env.DBAKIT_TEST_MYSQL_PASSWORD ?? ''}
+    const c = await connect(mysqlUrl, {multipleStatements: true})
+    try {
+      await c.query(`SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES'; SET SESSION cte_max_recursion_depth = 5000;
+        CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4; USE \`${database}\`;
+        CREATE TABLE edge (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, f FLOAT, d DOUBLE, dec65 DECIMAL(65,30), b BIT(13), bin VARBINARY(16), j JSON,
+          u VARCHAR(20) CHARACTER SET utf8mb4, zd DATE, zdt DATETIME(6), ts TIMESTAMP(3) NULL, e ENUM('a','b'), s SET('x','y'), nulls VARCHAR(10),
+          gen INT AS (id * 2) VIRTUAL, inv INT INVISIBLE DEFAULT 7, KEY k_f (f)) ENGINE=InnoDB;
+        INSERT INTO edge (id, f, d, dec65, b, bin, j, u, zd, zdt, ts, e, s, nulls, inv) VALUES
+          (0, 0.1, 0.1, 12345678901234567890123456789012345.123456789012345678901234567890, b'1010101010101', 0x00090a5c0d, '{"a": [1, 2.5]}', 'emoji 😀', '0000-00-00', '2020-02-30 00:00:00', '2038-01-19 03:14:07.999', 'b', 'x,y', 'NULL', 1),
+          (2, -1.17549e-38, 4.9e-324, 0, NULL, NULL, NULL, '\\\\N', NULL, NULL, NULL, NULL, NULL, NULL, 2);
+        INSERT INTO edge (f, d, u) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) SELECT RAND() * POW(10, FLOOR(RAND() * 70) - 35), RAND() * POW(10, FLOOR(RAND() * 600) - 300), CONCAT('r', i) FROM n;
+        CREATE VIEW v1 AS SELECT id, u FROM edge WHERE id < 10;
+        CREATE TRIGGER edge_bi BEFORE INSERT ON edge FOR EACH ROW SET NEW.nulls = 'trigger';`)
+    } finally {
+      await c.end()
+    }
+    try {
+      const before = await contents(database, mysqlUrl)
+      const created = await h.run(['backup', 'create', '--url', mysqlUrl!, '--databases', database, '--repo', repo, '--json'], env)
+      assert.equal(created.code, 0, created.stderr)
+      const restore = await h.run(['backup', 'restore', json<{id: string}>(created.stdout).id, '--url', mysqlUrl!, '--repo', repo, '--rename-db', `${database}:${target}`], env)
+      assert.equal(restore.code, 0, restore.stderr)
+      assert.deepEqual(await contents(target, mysqlUrl), before)
+      assert.deepEqual(await query(`SELECT COUNT(*) AS n FROM \`${target}\`.v1`, mysqlUrl), await query(`SELECT COUNT(*) AS n FROM \`${database}\`.v1`, mysqlUrl))
+      assert.deepEqual(await query(`SELECT TRIGGER_NAME AS t FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '${target}'`, mysqlUrl), [{t: 'edge_bi'}])
+    } finally {
+      await query(`DROP DATABASE IF EXISTS \`${database}\``, mysqlUrl)
+      await query(`DROP DATABASE IF EXISTS \`${target}\``, mysqlUrl)
+    }
   })
 })
