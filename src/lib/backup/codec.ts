@@ -14,6 +14,8 @@ export const TAG_BYTES = 16
 const MAX_CIPHERTEXT = 2 ** 36 - 32
 /** Level 1: on two cores zstd is most of a dump's CPU, and level 3 was 2.4x slower for no gain (research notes). */
 const ZSTD_LEVEL = 1
+/** zstd hands its output back in pieces this big: each piece is a trip from the thread pool to the main thread, and 16 KiB (the default) made thousands per chunk. */
+const ZSTD_CHUNK_BYTES = 256 * 1024
 
 export interface EncodedChunk {
   bytes: number
@@ -51,7 +53,7 @@ export async function encodeChunk(source: ChunkSource, key: Uint8Array, aad: Buf
     },
   })
   const input = typeof (source as NodeJS.ReadableStream).pipe === 'function' ? (source as NodeJS.ReadableStream) : Readable.from(source as AsyncIterable<Buffer | string> | Iterable<Buffer | string>)
-  await pipeline(input, plain.stream, createZstdCompress({params: {[constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL}}), encrypt, stored.stream, sink)
+  await pipeline(input, plain.stream, createZstdCompress({chunkSize: ZSTD_CHUNK_BYTES, params: {[constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL}}), encrypt, stored.stream, sink)
   return {bytes: plain.bytes(), storedBytes: stored.bytes(), sha256: stored.hex(), plainSha256: plain.hex()}
 }
 
@@ -90,7 +92,7 @@ export function decodeChunk(source: AsyncIterable<Buffer>, key: Uint8Array, aad:
     return undefined
   }, onPlain)
   const out = new PassThrough()
-  const done = pipeline(Readable.from(source, {objectMode: false}), stored.stream, decryptStream(key, aad), createZstdDecompress(), plain.stream).catch((error: unknown) => {
+  const done = pipeline(Readable.from(source, {objectMode: false}), stored.stream, decryptStream(key, aad), createZstdDecompress({chunkSize: ZSTD_CHUNK_BYTES}), plain.stream).catch((error: unknown) => {
     throw zstdProblem(error) ?? error
   })
   // zstd ends its output at the end of the frame, before the tag and the stored hash are

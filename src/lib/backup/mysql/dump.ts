@@ -4,7 +4,7 @@ import type {ConnectionTarget} from '../../connect/target.ts'
 import {rowsDigest} from '../../sql/checksum.ts'
 import {ident, qualified} from '../../sql/identifiers.ts'
 import type {BackupWriter, Repository} from '../repository.ts'
-import {CHUNK_FORMAT, RowEncoder} from './rows.ts'
+import {CHUNK_FORMAT, encodeRows} from './rows.ts'
 import {shareAmong, TransferProgress, type TransferEvent} from './sessions.ts'
 import {readDefinitions, selectObjects, type SchemaObjects, type Selection, type TableDef} from './schema.ts'
 
@@ -15,7 +15,6 @@ export const SCHEMA_CHUNK = 'schema.json'
 const RANGE_BYTES = 64 * 1024 * 1024
 /** A chunk file ends after about this many plain bytes, whatever its range: restore and verify work chunk by chunk. */
 const CHUNK_BYTES = 256 * 1024 * 1024
-const PIECE_BYTES = 1024 * 1024
 /** How long the global lock may wait for running statements before the backup gives up instead of stalling writes. */
 const LOCK_WAIT_SECONDS = 10
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint'])
@@ -330,42 +329,30 @@ async function runTasks(tasks: Task[], workers: MysqlSession[], writer: BackupWr
 async function dumpTask(worker: MysqlSession, task: Task, writer: BackupWriter, progress: TransferProgress): Promise<void> {
   const {table} = task
   const from = `${qualified(table.database, table.name)}${task.where ? ` WHERE ${task.where}` : ''}`
-  const rows = worker.stream(`SELECT ${selectList(table)} FROM ${from}`)[Symbol.asyncIterator]()
-  let finished = false
-  try {
-    while (!finished) {
-      const encoder = new RowEncoder()
-      const name = chunkName(table, table.chunks.length + 1)
-      table.chunks.push(name)
-      progress.working(`${table.database}.${table.name}`)
-      let reported = 0
-      const emit = (piece: Buffer) => {
-        progress.add(encoder.rows - reported, piece.length)
-        reported = encoder.rows
-        return piece
-      }
-      const source = async function* () {
-        for (;;) {
-          const next = await rows.next()
-          if (next.done) {
-            finished = true
-            break
-          }
-          encoder.add(next.value)
-          if (encoder.pending >= PIECE_BYTES) {
-            yield emit(encoder.take()!)
-            if (encoder.bytes >= CHUNK_BYTES) return
-          }
+  const rows = encodeRows((onRow) => worker.rawRows(`SELECT ${selectList(table)} FROM ${from}`, onRow))
+  let more = true
+  do {
+    const name = chunkName(table, table.chunks.length + 1)
+    table.chunks.push(name)
+    progress.working(`${table.database}.${table.name}`)
+    let chunkRows = 0
+    const source = async function* () {
+      let bytes = 0
+      while (bytes < CHUNK_BYTES) {
+        const next = await rows.next()
+        if (!next) {
+          more = false
+          return
         }
-        const rest = encoder.take()
-        if (rest) yield emit(rest)
+        chunkRows += next.rows
+        bytes += next.piece.length
+        progress.add(next.rows, next.piece.length)
+        yield next.piece
       }
-      await writer.writeChunk(name, source(), {rows: () => encoder.rows, meta: {format: CHUNK_FORMAT, table: `${table.database}.${table.name}`}})
-      table.rows += encoder.rows
     }
-  } finally {
-    if (!finished) await rows.return?.()
-  }
+    await writer.writeChunk(name, source(), {rows: () => chunkRows, meta: {format: CHUNK_FORMAT, table: `${table.database}.${table.name}`}})
+    table.rows += chunkRows
+  } while (more)
   const [digest] = await worker.query<{n: Buffer | string; x: Buffer | string}>(`SELECT ${rowsDigest(digestColumns(table))} FROM ${from}`)
   table.checksum.rows += Number(String(digest?.n ?? 0))
   table.checksum.xor = (table.checksum.xor ^ Number(String(digest?.x ?? 0))) >>> 0

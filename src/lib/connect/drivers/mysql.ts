@@ -11,10 +11,12 @@ export interface MysqlSession {
   /** The same as a server-side prepared statement: values travel in binary, with no SQL text to parse. */
   execute<Row = Record<string, unknown>>(sql: string, values: unknown[]): Promise<Row[]>
   /**
-   * Rows as arrays of the bytes the server sent (text protocol, NULL as null), pulled as the caller
-   * consumes them, so memory stays flat whatever the result's size. No command timeout applies.
+   * A result's rows as the server sends them in the text protocol, each a run of length-encoded
+   * values (0xFB for NULL) in `packet[start, end)`, valid only during the call: no value becomes an
+   * object, which makes this several times faster than rows as arrays, for reading whole tables.
+   * The caller pauses the feed while it cannot keep up, so memory stays flat. No command timeout.
    */
-  stream(sql: string): AsyncIterable<Array<Buffer | null>>
+  rawRows(sql: string, onRow: (packet: Buffer, start: number, end: number) => void): RowFeed
   /** Runs a LOAD DATA LOCAL INFILE statement; the server reads its file from `source`. */
   loadData(sql: string, source: () => NodeJS.ReadableStream): Promise<{affectedRows: number; warningStatus: number}>
   close(): Promise<void>
@@ -22,8 +24,21 @@ export interface MysqlSession {
   destroy(): void
 }
 
+export interface RowFeed {
+  pause(): void
+  resume(): void
+  /** Settles when the last row has been handed over, or with the statement's error. */
+  readonly done: Promise<void>
+}
+
 /** The server's error number of a failed statement. */
 export const errnoOf = (error: unknown): number | undefined => (error as {errno?: number}).errno
+
+/** What rawRows relies on of mysql2's query command (lib/commands/query.js). */
+interface QueryCommand {
+  row(this: QueryCommand, packet: {buffer: Buffer; start: number; offset: number; end: number}, connection: unknown): unknown
+  once(event: string, listener: (...args: never[]) => void): void
+}
 
 /** Opens one MySQL/MariaDB connection (mysql2 is imported only here, only when needed). */
 export async function openMysql(target: ConnectionTarget): Promise<MysqlSession> {
@@ -63,9 +78,24 @@ export async function openMysql(target: ConnectionTarget): Promise<MysqlSession>
       const [rows] = await connection.execute<RowDataPacket[]>({sql, timeout: target.commandTimeoutMs}, values as never)
       return rows as Row[]
     }
-    // The callback connection under the promise wrapper: only it streams rows.
-    const core = (connection as unknown as {connection: import('mysql2').Connection}).connection
-    const stream = (sql: string) => core.query({sql, rowsAsArray: true, typeCast: false}).stream({highWaterMark: 512}) as unknown as AsyncIterable<Array<Buffer | null>>
+    // The callback connection under the promise wrapper, whose query command's row state is replaced
+    // for rawRows: it is entered once the column definitions are read, and returns itself per row.
+    const core = (connection as unknown as {connection: import('mysql2').Connection & {pause(): void; resume(): void}}).connection
+    const rawRows = (sql: string, onRow: (packet: Buffer, start: number, end: number) => void): RowFeed => {
+      const command = core.query({sql}) as unknown as QueryCommand
+      const defaultRow = Object.getPrototypeOf(command).row as QueryCommand['row']
+      const done = new Promise<void>((resolve, reject) => {
+        command.once('error', reject)
+        command.once('end', () => resolve())
+      })
+      command.row = function (packet, conn) {
+        // An EOF packet is short; a row that starts with a 0xFE-prefixed (8-byte) length is not.
+        if (packet.buffer[packet.offset] === 0xfe && packet.end - packet.start < 13) return defaultRow.call(this, packet, conn)
+        onRow(packet.buffer, packet.offset, packet.end)
+        return command.row
+      }
+      return {pause: () => core.pause(), resume: () => core.resume(), done}
+    }
     const loadData = async (sql: string, source: () => NodeJS.ReadableStream) => {
       const [result] = await connection.query({sql, infileStreamFactory: source} as never)
       return result as unknown as {affectedRows: number; warningStatus: number}
@@ -74,7 +104,7 @@ export async function openMysql(target: ConnectionTarget): Promise<MysqlSession>
       identity,
       query,
       execute,
-      stream,
+      rawRows,
       loadData,
       close: async () => {
         await connection.end().catch(() => connection.destroy())
