@@ -96,9 +96,12 @@ export function decodeChunk(source: AsyncIterable<Buffer>, key: Uint8Array, aad:
     throw zstdProblem(error) ?? error
   })
   // zstd ends its output at the end of the frame, before the tag and the stored hash are
-  // checked: the consumer's stream ends only once every check passed.
+  // checked: the consumer's stream ends only once every check passed. And only once every byte has
+  // been passed on: the pipeline settles when its last stream has *taken* the bytes, while a slow
+  // consumer may not have read them yet (ending early cut the tail off a chunk under backpressure).
   plain.stream.pipe(out, {end: false})
-  done.then(
+  const passedOn = new Promise<void>((resolve) => plain.stream.once('end', resolve))
+  Promise.all([done, passedOn]).then(
     () => out.end(),
     () => {},
   )
