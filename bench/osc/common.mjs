@@ -2,7 +2,7 @@
 // database of their own that is dropped on exit, the sysbench-style table, the ledger check, the
 // watcher that sees the cut-over, and running dbakit and pt-online-schema-change as child processes.
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {accessSync, constants as fsConstants, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -78,7 +78,9 @@ export function serverFromEnv(urlFlag) {
 // their running statements (closing a socket does not stop a query already running).
 const ownThreads = new Set()
 export async function connect(server, database) {
-  const conn = await mysql.createConnection({host: server.host, port: server.port, user: server.user, password: server.password, database, connectTimeout: 10000, decimalNumbers: true})
+  // server.socket (a Unix socket path), when set, is used instead of host and port.
+  const where = server.socket ? {socketPath: server.socket} : {host: server.host, port: server.port}
+  const conn = await mysql.createConnection({...where, user: server.user, password: server.password, database, connectTimeout: 10000, decimalNumbers: true})
   const id = conn.threadId
   ownThreads.add(id)
   conn.on('end', () => ownThreads.delete(id))
@@ -390,15 +392,19 @@ export async function watchTable(server, database, table, intervalMs = 10) {
 /**
  * Runs a command with stdin closed, timestamping each line of its stdout and stderr. The child is
  * killed on timeout and by the exit handlers. Resolves {code, signal, stdout, stderr, lines, start, end}.
+ * stdin / stdout: a file descriptor to connect instead (e.g. a dump file to read or write; that
+ * stream's text is then empty); onSpawn(child) is called once it runs.
  */
-export function runProcess(command, args, {env = process.env, timeoutMs = 3600000, cwd} = {}) {
+export function runProcess(command, args, {env = process.env, timeoutMs = 3600000, cwd, stdin = 'ignore', stdout = 'pipe', onSpawn} = {}) {
   return new Promise((done) => {
     const start = now()
-    const child = spawn(command, args, {env, cwd, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(command, args, {env, cwd, stdio: [stdin, stdout, 'pipe']})
+    onSpawn?.(child)
     const lines = []
     const text = {stdout: '', stderr: ''}
     const partial = {stdout: '', stderr: ''}
     for (const stream of ['stdout', 'stderr']) {
+      if (!child[stream]) continue
       child[stream].setEncoding('utf8')
       child[stream].on('data', (chunk) => {
         const at = now()
@@ -435,10 +441,10 @@ export function dbakitBin() {
   return resolve(bin)
 }
 
-/** Runs `node BIN ARGS...` with the password in DBAKIT_PASSWORD (never in argv). */
-export async function dbakit(server, args, {timeoutMs = 3600000} = {}) {
-  const env = {...process.env, DBAKIT_PASSWORD: server.password, NO_COLOR: '1'}
-  const result = await runProcess(process.execPath, [dbakitBin(), ...args], {env, timeoutMs})
+/** Runs `node BIN ARGS...` with the password in DBAKIT_PASSWORD (never in argv); env: more variables. */
+export async function dbakit(server, args, {timeoutMs = 3600000, env: extra = {}, onSpawn} = {}) {
+  const env = {...process.env, DBAKIT_PASSWORD: server.password, NO_COLOR: '1', ...extra}
+  const result = await runProcess(process.execPath, [dbakitBin(), ...args], {env, timeoutMs, onSpawn})
   result.json = parseJson(result.stdout)
   result.missingCommand = result.code === 2 && /is not a dbakit command|command .* not found/i.test(result.stderr)
   return result
@@ -482,14 +488,97 @@ export async function probeDbakit(server) {
  * A 0600 option file, in a 0700 directory, holding the password for pt-online-schema-change's F=
  * DSN part. Returns {file, remove}; the exit handlers remove it too.
  */
-export function optionFile(server) {
-  const dir = mkdtempSync(join(tmpdir(), 'osc-bench-'))
-  const file = join(dir, 'client.cnf')
+export function optionFile(server, prefix = 'osc-bench-') {
   const value = server.password.replaceAll('\\', '\\\\').replaceAll('"', '\\"')
-  writeFileSync(file, `[client]\nuser=${server.user}\npassword="${value}"\n`, {mode: 0o600})
+  return secretFile('client.cnf', `[client]\nuser=${server.user}\npassword="${value}"\n`, prefix)
+}
+
+/** A 0600 file holding text (a secret), in a 0700 directory of its own; the exit handlers remove it too. Returns {file, remove}. */
+export function secretFile(name, text, prefix = 'osc-bench-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const file = join(dir, name)
+  writeFileSync(file, text, {mode: 0o600})
   const remove = () => rmSync(dir, {recursive: true, force: true})
   const unregister = onCleanup(remove)
   return {file, remove: () => (unregister(), remove())}
+}
+
+/**
+ * Samples every intervalMs the resident memory of process pid and all its descendants (from
+ * /proc: VmRSS summed over the tree, and each process's own high-water mark VmHWM). stop() returns
+ * {peakBytes, treeBytes, processBytes, samples, processes}: peakBytes is the larger of the highest
+ * summed sample and the highest single VmHWM (so a peak between two samples of a one-process tool
+ * is still seen).
+ */
+export function watchTreeRss(pid, intervalMs = 100) {
+  const kib = (status, field) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) * 1024
+  const children = (id) => {
+    const out = []
+    let tasks = []
+    try {
+      tasks = readdirSync(`/proc/${id}/task`)
+    } catch {
+      return out
+    }
+    for (const task of tasks) {
+      try {
+        for (const child of readFileSync(`/proc/${id}/task/${task}/children`, 'utf8').trim().split(/\s+/)) if (child) out.push(Number(child))
+      } catch {}
+    }
+    return out
+  }
+  let treeBytes = 0
+  let processBytes = 0
+  let samples = 0
+  const seen = new Set()
+  const sample = () => {
+    let sum = 0
+    const queue = [pid]
+    while (queue.length > 0) {
+      const id = queue.shift()
+      let status
+      try {
+        status = readFileSync(`/proc/${id}/status`, 'utf8')
+      } catch {
+        continue // gone already
+      }
+      seen.add(id)
+      sum += kib(status, 'VmRSS')
+      processBytes = Math.max(processBytes, kib(status, 'VmHWM'))
+      queue.push(...children(id))
+    }
+    treeBytes = Math.max(treeBytes, sum)
+    samples++
+  }
+  sample()
+  const timer = setInterval(sample, intervalMs)
+  return {
+    stop() {
+      clearInterval(timer)
+      return {peakBytes: Math.max(treeBytes, processBytes), treeBytes, processBytes, samples, processes: seen.size}
+    },
+  }
+}
+
+/** Bytes in a file, or in all the files under a directory (their sizes, not the blocks they take). */
+export function pathBytes(path) {
+  const stat = lstatSync(path)
+  if (!stat.isDirectory()) return stat.size
+  let total = 0
+  for (const entry of readdirSync(path)) total += pathBytes(join(path, entry))
+  return total
+}
+
+/** The absolute path of an executable found on PATH (or the path itself when it has a slash), else null. */
+export function which(command) {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => join(dir, command))
+  for (const file of candidates) {
+    try {
+      accessSync(file, fsConstants.X_OK)
+      if (statSync(file).isFile()) return file
+    } catch {}
+  }
+  return null
 }
 
 export function ptOscVersion() {
