@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
-import {DbakitError, ExitCode, environmentError, usageError} from '../core/errors.ts'
-import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import {DbakitError, ExitCode, usageError} from '../core/errors.ts'
+import {openMysql, permissionFailure, type MysqlSession} from '../connect/drivers/mysql.ts'
 import {isFloatType, rowsDigest} from '../sql/checksum.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {tokenize, significant} from '../sql/lexer.ts'
@@ -1017,7 +1017,8 @@ async function triggerExists(session: MysqlSession, database: string, name: stri
  */
 async function lockFailure(session: MysqlSession, error: unknown, what: string, after = 'nothing was changed'): Promise<Error> {
   const errno = errnoOf(error)
-  if (PERMISSION_ERRORS.has(errno ?? 0)) return permissionError(error, what)
+  const refused = permissionError(error, what)
+  if (refused !== error) return refused
   if (errno !== 1205 && errno !== 1213) return error as Error
   const holders = await session
     .query<{id: string; user: string; host: string; time: string; info: string | null}>(
@@ -1028,15 +1029,9 @@ async function lockFailure(session: MysqlSession, error: unknown, what: string, 
   return new DbakitError(ExitCode.stopped, 'LOCKED', `${what} could not take its metadata locks without making the application wait${named ? `; long-open transactions: ${named}` : ''}`, {hint: after})
 }
 
-const PERMISSION_ERRORS = new Set([1044, 1142, 1143, 1227])
-
 /** A grant the account lacks, named by the server's message, with every grant a change needs. */
-export function permissionError(error: unknown, what?: string): Error {
-  if (!PERMISSION_ERRORS.has(errnoOf(error) ?? 0)) return error as Error
-  return environmentError('PERMISSION_MISSING', `${what ? `${what}: ` : ''}${(error as Error).message}`, {
-    hint: 'grant the account ALTER, CREATE, DROP, INSERT, UPDATE, DELETE, SELECT and TRIGGER on the database, PROCESS (to name blocking sessions), and ALL on dbakit_state',
-  })
-}
+export const permissionError = (error: unknown, what?: string): Error =>
+  permissionFailure(error, 'grant the account ALTER, CREATE, DROP, INSERT, UPDATE, DELETE, SELECT and TRIGGER on the database, PROCESS (to name blocking sessions), and ALL on dbakit_state', what) as Error
 
 /** Ends every revert window whose time has passed (for a cron job, or before a new change). */
 export async function cleanupExpired(target: ConnectionTarget, options: {dryRun?: boolean} = {}): Promise<Array<{record: ChangeRecord; dropped: string[]}>> {

@@ -1,5 +1,5 @@
 import {DbakitError, ExitCode, environmentError, usageError} from '../../core/errors.ts'
-import {errnoOf, openMysql, type MysqlSession} from '../../connect/drivers/mysql.ts'
+import {errnoOf, openMysql, permissionFailure, type MysqlSession} from '../../connect/drivers/mysql.ts'
 import type {ConnectionTarget} from '../../connect/target.ts'
 import {rowsDigest} from '../../sql/checksum.ts'
 import {ident, qualified} from '../../sql/identifiers.ts'
@@ -377,8 +377,5 @@ const tableChanged = (name?: string) =>
 function backupFailure(error: unknown): unknown {
   const errno = errnoOf(error)
   if (errno === 1412) return tableChanged()
-  if (errno === 1044 || errno === 1142 || errno === 1227 || errno === 1045) {
-    return environmentError('PERMISSION_MISSING', `the backup was refused: ${(error as Error).message}`, {hint: 'grant the account SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the databases, and RELOAD (for the global lock) and REPLICATION CLIENT or BINLOG MONITOR (for the coordinates)'})
-  }
-  return error
+  return permissionFailure(error, 'grant the account SELECT, SHOW VIEW, TRIGGER, EVENT and LOCK TABLES on the databases, and RELOAD (for the global lock) and REPLICATION CLIENT or BINLOG MONITOR (for the coordinates)', 'the backup was refused')
 }

@@ -1,7 +1,7 @@
 import type {Readable} from 'node:stream'
 import {DbakitError, ExitCode, environmentError, isDbakitError, usageError} from '../../core/errors.ts'
 import {closestMatch} from '../../core/text.ts'
-import {errnoOf, openMysql, type MysqlSession} from '../../connect/drivers/mysql.ts'
+import {errnoOf, openMysql, permissionFailure, type MysqlSession} from '../../connect/drivers/mysql.ts'
 import type {ConnectionTarget} from '../../connect/target.ts'
 import {rowsDigest} from '../../sql/checksum.ts'
 import {ident, qualified} from '../../sql/identifiers.ts'
@@ -277,14 +277,9 @@ async function inspectTargets(session: MysqlSession, renames: Map<string, string
  */
 async function prepareSession(session: MysqlSession, binlog: boolean): Promise<void> {
   if (!binlog) {
-    try {
-      await session.query('SET SESSION sql_log_bin = 0')
-    } catch (error) {
-      if (errnoOf(error) === 1227 || errnoOf(error) === 1044) {
-        throw environmentError('PERMISSION_MISSING', 'the account may not turn the binlog off for its session (SET sql_log_bin needs SUPER or BINLOG ADMIN)', {hint: 'grant it, or pass --binlog to write the restore to the binlog, and so to every replica'})
-      }
-      throw error
-    }
+    await session.query('SET SESSION sql_log_bin = 0').catch((error: unknown) => {
+      throw permissionFailure(error, 'grant it SUPER or BINLOG ADMIN, or pass --binlog to write the restore to the binlog, and so to every replica', 'the account may not turn the binlog off for its session')
+    })
   }
   for (const sql of [
     "SET SESSION time_zone = '+00:00'",
@@ -455,8 +450,5 @@ function restoreFailure(error: unknown): unknown {
   if (errno === 1148 || errno === 3948 || errno === 4166) {
     return environmentError('LOCAL_INFILE_DISABLED', 'the server refuses LOAD DATA LOCAL INFILE, which the restore loads rows with', {hint: 'SET GLOBAL local_infile = 1 on the target server for the restore (MySQL 8 turns it off by default)'})
   }
-  if (errno === 1044 || errno === 1142 || errno === 1227 || errno === 1045) {
-    return environmentError('PERMISSION_MISSING', `the restore was refused: ${(error as Error).message}`, {hint: 'grant the account CREATE, DROP, ALTER, INDEX, INSERT, CREATE VIEW, CREATE ROUTINE, TRIGGER and EVENT on the target databases'})
-  }
-  return error
+  return permissionFailure(error, 'grant the account CREATE, DROP, ALTER, INDEX, INSERT, CREATE VIEW, CREATE ROUTINE, TRIGGER and EVENT on the target databases', 'the restore was refused')
 }

@@ -1,4 +1,5 @@
 import type {Connection, RowDataPacket} from 'mysql2/promise'
+import {environmentError} from '../../core/errors.ts'
 import {identifyMysqlFamily, type ServerIdentity} from '../capabilities.ts'
 import {connectionFailure} from '../failure.ts'
 import type {ConnectionTarget} from '../target.ts'
@@ -33,6 +34,18 @@ export interface RowFeed {
 
 /** The server's error number of a failed statement. */
 export const errnoOf = (error: unknown): number | undefined => (error as {errno?: number}).errno
+
+/** Access denied to a database, a table, a column, or for want of a privilege (SUPER and the like). */
+const PERMISSION_ERRNOS = new Set([1044, 1142, 1143, 1227])
+
+/**
+ * A statement refused for a grant the account lacks, as exit 3 with the server's own words and
+ * `needs`, every grant the operation takes; any other error is returned as it is.
+ */
+export function permissionFailure(error: unknown, needs: string, what?: string): unknown {
+  if (!PERMISSION_ERRNOS.has(errnoOf(error) ?? 0)) return error
+  return environmentError('PERMISSION_MISSING', `${what ? `${what}: ` : ''}${(error as Error).message}`, {hint: needs})
+}
 
 /** What rawRows relies on of mysql2's query command (lib/commands/query.js). */
 interface QueryCommand {
