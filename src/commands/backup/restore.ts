@@ -36,37 +36,26 @@ Exit status: 0 when restored and every table matches; 1 when the backup is damag
     const result = await this.withRepository(flags, async (repository) => {
       const {restoreMysql} = await import('../../lib/backup/index.ts')
       const reader = await repository.open(args.id)
-      const base = {
-        target,
-        reader,
-        ...(flags.databases ? {databases: flags.databases} : {}),
-        ...(flags.tables ? {tables: flags.tables} : {}),
-        renames,
-        threads: flags.threads,
-        force: flags.force,
-        binlog: flags.binlog,
-        includeUsers: flags['include-users'],
-      }
+      const progress = this.progress()
       try {
-        const plan = await restoreMysql({...base, dryRun: true})
-        if (flags['dry-run']) return plan
-        const replacing = plan.databases.filter((d) => d.replaces.length > 0)
-        if (replacing.length > 0 && !(await this.confirmAction(`Replace ${replacing.map((d) => `${d.replaces.length} object${d.replaces.length === 1 ? '' : 's'} in ${d.to}`).join(', ')} with backup ${args.id}?`, flags.yes))) {
-          throw new DbakitError(ExitCode.stopped, 'DECLINED', 'nothing restored: not confirmed')
-        }
-        const progress = this.progress()
-        try {
-          return await restoreMysql({
-            ...base,
-            dryRun: false,
-            signal: this.abortSignal,
-            onInterrupt: (cleanup) => this.onInterrupt(cleanup),
-            onProgress: (event) => progress.listener({message: `${event.message}: ${formatCount(event.rows)} rows, ${formatBytes(event.bytes)}${formatRate(event.bytesPerSecond, event.etaSeconds)}`, done: event.bytes, total: event.totalBytes}),
-          })
-        } finally {
-          progress.stop()
-        }
+        return await restoreMysql({
+          target,
+          reader,
+          ...(flags.databases ? {databases: flags.databases} : {}),
+          ...(flags.tables ? {tables: flags.tables} : {}),
+          renames,
+          threads: flags.threads,
+          force: flags.force,
+          binlog: flags.binlog,
+          includeUsers: flags['include-users'],
+          dryRun: flags['dry-run'],
+          signal: this.abortSignal,
+          onInterrupt: (cleanup) => this.onInterrupt(cleanup),
+          confirmReplace: (targets) => this.confirmAction(`Replace ${targets.map((d) => `${d.replaces.length} object${d.replaces.length === 1 ? '' : 's'} in ${d.to}`).join(', ')} with backup ${args.id}?`, flags.yes),
+          onProgress: (event) => progress.listener({message: `${event.message}: ${formatCount(event.rows)} rows, ${formatBytes(event.bytes)}${formatRate(event.bytesPerSecond, event.etaSeconds)}`, done: event.bytes, total: event.totalBytes}),
+        })
       } finally {
+        progress.stop()
         reader.close()
       }
     })
@@ -74,7 +63,13 @@ Exit status: 0 when restored and every table matches; 1 when the backup is damag
     this.print(await renderTable(['FROM', 'TO', 'TARGET', 'TABLES'], rows))
     for (const warning of result.warnings) this.logger.warn(warning)
     if (result.dryRun) this.note(`Would restore ${formatCount(result.tables)} tables, ${formatCount(result.rows)} rows (${formatBytes(result.bytes)}) from ${result.id}; nothing changed.`)
-    else this.note(`Restored ${formatCount(result.tables)} tables, ${formatCount(result.rows)} rows (${formatBytes(result.bytes)}) from ${result.id} in ${(result.durationMs / 1000).toFixed(1)} s; ${formatCount(result.checksums.checked)} table checksums match the backup.`)
+    else if (result.checksums.mismatched.length > 0) {
+      const {mismatched} = result.checksums
+      throw new DbakitError(ExitCode.findings, 'RESTORE_CHECKSUM_MISMATCH', `${mismatched.length} restored table${mismatched.length === 1 ? ' does' : 's do'} not match the backup's checksums: ${mismatched.slice(0, 5).join(', ')}`, {
+        hint: 'the restored data is left in place for inspection; compare it with `dbakit backup verify` and report the table',
+        data: {...result},
+      })
+    } else this.note(`Restored ${formatCount(result.tables)} tables, ${formatCount(result.rows)} rows (${formatBytes(result.bytes)}) from ${result.id} in ${(result.durationMs / 1000).toFixed(1)} s; ${formatCount(result.checksums.checked)} table checksums match the backup.`)
     return result
   }
 }

@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, repositoryFlags, serverFlags} from '../../base-command.ts'
 import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
@@ -71,30 +70,20 @@ Exit status: 0 when every chunk passes, 1 when some do not (each is named with w
   }
 
   private async restoreTest(reader: BackupReader, target: ConnectionTarget, threads: number): Promise<RestoreTest> {
-    const {restoreMysql, scratchDatabases, dropDatabases} = await import('../../lib/backup/index.ts')
-    const renames = scratchDatabases(reader.manifest, `dbakit_verify_${randomBytes(3).toString('hex')}_`)
+    const {restoreTestMysql} = await import('../../lib/backup/index.ts')
     const progress = this.progress()
-    this.onInterrupt(() => dropDatabases(target, [...renames.values()]))
     try {
-      const restored = await restoreMysql({
+      const tested = await restoreTestMysql({
         target,
         reader,
-        renames,
         threads,
-        force: false,
-        binlog: false,
-        includeUsers: false,
-        dryRun: false,
         signal: this.abortSignal,
+        onInterrupt: (cleanup) => this.onInterrupt(cleanup),
         onProgress: (event) => progress.listener({message: `restore test: ${event.message}`, done: event.bytes, total: event.totalBytes}),
-      }).catch((error: unknown) => {
-        if (error instanceof DbakitError && error.code === 'RESTORE_CHECKSUM_MISMATCH') return error.data as unknown as RestoreResult
-        throw error
       })
-      return {server: target.label, tables: restored.tables, rows: restored.rows, checksums: restored.checksums}
+      return {server: target.label, ...tested}
     } finally {
       progress.stop()
-      await dropDatabases(target, [...renames.values()])
     }
   }
 }

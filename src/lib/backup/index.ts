@@ -21,5 +21,5 @@ export {ENGINES, isBackupId, summariseManifest, type BackupSummary} from './mani
 export {DEFAULT_ROW_COUNTERS} from './row-counters.ts'
 export {loadBackupSettings, resolveRepositoryLocation, type BackupSettings} from './config.ts'
 export {backupMysql, type BackupOptions, type BackupResult} from './mysql/dump.ts'
-export {dropDatabases, restoreMysql, scratchDatabases, type RestoreOptions, type RestoreResult} from './mysql/restore.ts'
+export {restoreMysql, restoreTestMysql, type RestoreOptions, type RestoreResult} from './mysql/restore.ts'
 export type {TransferEvent} from './mysql/sessions.ts'

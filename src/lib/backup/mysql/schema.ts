@@ -132,6 +132,8 @@ export interface Definition {
   name: string
   sql: string
   sqlMode?: string
+  /** A trigger's table. */
+  table?: string
 }
 
 export interface Definitions {
@@ -157,7 +159,7 @@ export async function readDefinitions(session: MysqlSession, objects: SchemaObje
   for (const t of objects.tables) definitions.tables.push({database: t.database, name: t.name, ...(await showCreate(session, t.kind === 'sequence' ? 'SEQUENCE' : 'TABLE', qualified(t.database, t.name), 'Create Table'))})
   for (const v of objects.views) definitions.views.push({...v, ...(await showCreate(session, 'VIEW', qualified(v.database, v.name), 'Create View'))})
   for (const r of objects.routines) definitions.routines.push({database: r.database, name: r.name, ...(await showCreate(session, r.type, qualified(r.database, r.name), r.type === 'PROCEDURE' ? 'Create Procedure' : 'Create Function'))})
-  for (const t of objects.triggers) definitions.triggers.push({database: t.database, name: t.name, ...(await showCreate(session, 'TRIGGER', qualified(t.database, t.name), 'SQL Original Statement'))})
+  for (const t of objects.triggers) definitions.triggers.push({database: t.database, name: t.name, table: t.table, ...(await showCreate(session, 'TRIGGER', qualified(t.database, t.name), 'SQL Original Statement'))})
   for (const e of objects.events) definitions.events.push({...e, ...(await showCreate(session, 'EVENT', qualified(e.database, e.name), 'Create Event'))})
   if (options.includeUsers) definitions.users = await readUsers(session)
   return definitions
@@ -171,9 +173,8 @@ async function readUsers(session: MysqlSession): Promise<Definitions['users']> {
   const users: Definitions['users'] = []
   for (const {user, host} of accounts) {
     if (SYSTEM_USERS.has(String(user))) continue
-    const account = `'${String(user).replaceAll("'", "''")}'@'${String(host).replaceAll("'", "''")}'`
-    const [create] = await session.query<Record<string, string>>(`SHOW CREATE USER ${account}`)
-    const grants = await session.query<Record<string, string>>(`SHOW GRANTS FOR ${account}`)
+    const [create] = await session.query<Record<string, string>>('SHOW CREATE USER ?@?', [user, host])
+    const grants = await session.query<Record<string, string>>('SHOW GRANTS FOR ?@?', [user, host])
     const statements = [Object.values(create ?? {})[0]!.replace(/^CREATE USER /i, 'CREATE USER IF NOT EXISTS '), ...grants.map((g) => Object.values(g)[0]!)]
     users.push({user: `${user}@${host}`, statements})
   }

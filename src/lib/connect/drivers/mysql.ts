@@ -18,8 +18,8 @@ export interface MysqlSession {
    * The caller pauses the feed while it cannot keep up, so memory stays flat. No command timeout.
    */
   rawRows(sql: string, onRow: (packet: Buffer, start: number, end: number) => void): RowFeed
-  /** Runs a LOAD DATA LOCAL INFILE statement; the server reads its file from `source`. */
-  loadData(sql: string, source: () => NodeJS.ReadableStream): Promise<{affectedRows: number; warningStatus: number}>
+  /** Runs a LOAD DATA LOCAL INFILE statement (`values` fill its `?`s, as for query); the server reads its file from `source`. */
+  loadData(sql: string, values: unknown[], source: () => NodeJS.ReadableStream): Promise<{affectedRows: number; warningStatus: number}>
   close(): Promise<void>
   /** Drops the connection at once, as when a result is left half read. */
   destroy(): void
@@ -109,8 +109,8 @@ export async function openMysql(target: ConnectionTarget): Promise<MysqlSession>
       }
       return {pause: () => core.pause(), resume: () => core.resume(), done}
     }
-    const loadData = async (sql: string, source: () => NodeJS.ReadableStream) => {
-      const [result] = await connection.query({sql, infileStreamFactory: source} as never)
+    const loadData = async (sql: string, values: unknown[], source: () => NodeJS.ReadableStream) => {
+      const [result] = await connection.query({sql, values, infileStreamFactory: source} as never)
       return result as unknown as {affectedRows: number; warningStatus: number}
     }
     return {
