@@ -1,9 +1,10 @@
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
+import {after} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {openRepository, type Repository} from '../../src/lib/backup/index.ts'
 import {withSecrets} from '../../src/lib/secrets/index.ts'
@@ -79,4 +80,39 @@ export function startWriter(location: string, env: Record<string, string>): Prom
     })
     child.on('exit', (code) => reject(new Error(`the writer exited (${code}) before it was ready: ${err}`)))
   })
+}
+
+/**
+ * A 2 MiB tmpfs, unmounted after the suite, to fill a disk with; undefined (with the reason to skip)
+ * where the test cannot mount one (not root, or no CAP_SYS_ADMIN in this container).
+ */
+export function smallTmpfs(): {dir?: string; skip: string | false} {
+  const dir = mkdtempSync(join(tmpdir(), 'dbakit-tmpfs-'))
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], {stdio: 'ignore'})
+  } catch {
+    rmSync(dir, {recursive: true, force: true})
+    return {skip: 'cannot mount a 2 MiB tmpfs here (needs root or CAP_SYS_ADMIN), so a full disk cannot be made'}
+  }
+  after(() => {
+    execFileSync('umount', [dir])
+    rmSync(dir, {recursive: true, force: true})
+  })
+  return {dir, skip: false}
+}
+
+/** Sends the child `signal` once `ready()` holds, checked every few milliseconds: "kill it while it works". */
+export function signalWhen(signal: NodeJS.Signals, ready: () => boolean | Promise<boolean>): (child: ChildProcess) => void {
+  return (child) => {
+    let sent = false
+    const timer = setInterval(() => {
+      void Promise.resolve(ready()).then((now) => {
+        if (!now || sent) return
+        sent = true
+        clearInterval(timer)
+        child.kill(signal)
+      })
+    }, 10)
+    child.on('exit', () => clearInterval(timer))
+  }
 }

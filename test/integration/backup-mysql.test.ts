@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {createConnection, type Connection} from 'mysql2/promise'
-import {kmsHome, s3Env} from '../helpers/backup.ts'
+import {kmsHome, s3Env, signalWhen, smallTmpfs} from '../helpers/backup.ts'
 import {runCli} from '../helpers/cli.ts'
 import {mariadb, mysqlSkipReason, mysqlUrl} from '../helpers/services.ts'
 
@@ -129,6 +129,13 @@ async function objects(database: string) {
     triggers: await names(`SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '${database}'`),
     events: await names(`SELECT CONCAT(EVENT_NAME, ' ', STATUS) AS n FROM information_schema.EVENTS WHERE EVENT_SCHEMA = '${database}'`),
   }
+}
+
+/** A local repository's backups still being written, and the chunk files they hold so far. */
+function incompleteIn(backups: string) {
+  const staged = () => (existsSync(backups) ? readdirSync(backups).filter((name) => name.startsWith('.incomplete-')) : [])
+  const stagedChunks = () => staged().flatMap((dir) => (existsSync(join(backups, dir, 'chunks')) ? readdirSync(join(backups, dir, 'chunks')) : []))
+  return {staged, stagedChunks}
 }
 
 const databaseExists = async (database: string, url?: string) => (await query(`SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${database}'`, url)).length > 0
@@ -268,6 +275,29 @@ describe('dbakit backup create and restore against MariaDB', () => {
     rmSync(copy, {recursive: true, force: true})
   })
 
+  it('exits 1 naming a restored table that does not match the digest the backup took, and leaves it for inspection', async () => {
+    // The same chunks under a manifest whose digest of child is off by one bit: what a row lost or changed on the way would look like.
+    const doctored = await h.repository(repo, async (repository) => {
+      const reader = await repository.open(id)
+      const writer = await repository.begin({engine: 'mysql', server: reader.manifest.server})
+      for (const chunk of reader.manifest.chunks) await writer.writeChunk(chunk.name, reader.readChunk(chunk.name), {...(chunk.rows === undefined ? {} : {rows: chunk.rows}), ...(chunk.meta ? {meta: chunk.meta} : {})})
+      const body = structuredClone(reader.manifest.body) as {tables: Array<{name: string; checksum: {xor: number}}>}
+      body.tables.find((t) => t.name === 'child')!.checksum.xor ^= 1
+      reader.close()
+      return (await writer.commit(body)).id
+    })
+    const target = `${edge}_mismatch`
+    restored.push(target)
+    const restore = await backup(['restore', doctored, ...server, '--rename-db', `${edge}:${target}`])
+    assert.equal(restore.code, 1, restore.stderr)
+    assert.match(restore.stderr, new RegExp(`1 restored table does not match the backup's checksums: ${target}\\.child`))
+    assert.deepEqual((await contents(target)).rows, original.rows, 'the restored tables are left in place')
+    const verified = await backup(['verify', doctored, '--restore-test', ...server])
+    assert.equal(verified.code, 1, verified.stderr)
+    assert.match(verified.stderr, /1 of 4 tables restored on \S+ do not match the backup's checksums: dbakit_verify_\w+\.child/)
+    assert.deepEqual(await query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbakit\\_verify\\_%'"), [])
+  })
+
   it('with a wrong or missing key, create, verify and restore exit 3 and change nothing', async () => {
     const target = `${edge}_nokey`
     const count = async () => json<{backups: unknown[]}>((await backup(['list', '--json'])).stdout).backups.length
@@ -385,19 +415,10 @@ describe('dbakit backup create on a big table', () => {
   it('killed with SIGKILL mid-backup, leaves no backup listed, and the next run cleans up', async () => {
     const repo = mkdtempSync(join(tmpdir(), 'dbakit-mysql-kill-'))
     const backups = join(repo, 'backups')
-    const staged = () => (existsSync(backups) ? readdirSync(backups).filter((name) => name.startsWith('.incomplete-')) : [])
+    const {staged, stagedChunks} = incompleteIn(backups)
     const killed = await runCli(['backup', 'create', ...server, '--databases', big, '--repo', repo, '--threads', '1'], {
       env: {...h.env, ...env},
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          const chunks = staged().flatMap((dir) => (existsSync(join(backups, dir, 'chunks')) ? readdirSync(join(backups, dir, 'chunks')) : []))
-          if (chunks.some((name) => name.includes('.t_'))) {
-            clearInterval(timer)
-            child.kill('SIGKILL')
-          }
-        }, 5)
-        child.on('exit', () => clearInterval(timer))
-      },
+      onSpawn: signalWhen('SIGKILL', () => stagedChunks().some((name) => name.includes('.t_'))),
     })
     assert.equal(killed.signal, 'SIGKILL', `the backup ended before it could be killed: ${killed.stderr}`)
     assert.equal(staged().length, 1)
@@ -411,18 +432,10 @@ describe('dbakit backup create on a big table', () => {
   it('interrupted by SIGINT, a backup removes what it wrote and a restore drops the database it created', async () => {
     const repo = mkdtempSync(join(tmpdir(), 'dbakit-mysql-int-'))
     const backups = join(repo, 'backups')
-    const staged = () => (existsSync(backups) ? readdirSync(backups).filter((name) => name.startsWith('.incomplete-')) : [])
+    const {stagedChunks} = incompleteIn(backups)
     const interrupted = await runCli(['backup', 'create', ...server, '--databases', big, '--repo', repo, '--threads', '1'], {
       env: {...h.env, ...env},
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          if (staged().some((dir) => existsSync(join(backups, dir, 'chunks')) && readdirSync(join(backups, dir, 'chunks')).length > 0)) {
-            clearInterval(timer)
-            child.kill('SIGINT')
-          }
-        }, 5)
-        child.on('exit', () => clearInterval(timer))
-      },
+      onSpawn: signalWhen('SIGINT', () => stagedChunks().length > 0),
     })
     assert.equal(interrupted.code, 130, interrupted.stderr)
     assert.deepEqual(readdirSync(backups), [])
@@ -432,37 +445,16 @@ describe('dbakit backup create on a big table', () => {
     restored.push(target)
     const restore = await runCli(['backup', 'restore', json<{id: string}>(created.stdout).id, ...server, '--repo', repo, '--rename-db', `${big}:${target}`, '--threads', '1'], {
       env: {...h.env, ...env},
-      onSpawn: (child) => {
-        const timer = setInterval(() => {
-          void query(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${target}'`).then(([row]) => {
-            if (Number(row?.n) > 0) {
-              clearInterval(timer)
-              child.kill('SIGINT')
-            }
-          })
-        }, 20)
-        child.on('exit', () => clearInterval(timer))
-      },
+      onSpawn: signalWhen('SIGINT', async () => Number((await query<{n: string}>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${target}'`))[0]?.n) > 0),
     })
     assert.equal(restore.code, 130, restore.stderr)
     assert.equal(await databaseExists(target), false)
   })
 
-  const tmpfs = mkdtempSync(join(tmpdir(), 'dbakit-tmpfs-'))
-  let mounted = false
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', tmpfs], {stdio: 'ignore'})
-    mounted = true
-  } catch {
-    // Not root, or no CAP_SYS_ADMIN in this container.
-  }
-  after(() => {
-    if (mounted) execFileSync('umount', [tmpfs])
-    rmSync(tmpfs, {recursive: true, force: true})
-  })
+  const tmpfs = smallTmpfs()
 
-  it('on a full disk fails with an environment error and removes its partial files', {skip: mounted ? false : 'cannot mount a 2 MiB tmpfs here (needs root or CAP_SYS_ADMIN), so a full disk cannot be made'}, async () => {
-    const repo = join(tmpfs, 'repo')
+  it('on a full disk fails with an environment error and removes its partial files', {skip: tmpfs.skip}, async () => {
+    const repo = join(tmpfs.dir!, 'repo')
     const full = await h.run(['backup', 'create', ...server, '--databases', big, '--repo', repo], env)
     assert.equal(full.code, 3, full.stderr)
     assert.match(full.stderr, /no space left \(ENOSPC\)/)

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import type {Manifest} from '../../src/lib/backup/index.ts'
-import {kmsHome, readAll, s3Env, sampleData, startWriter} from '../helpers/backup.ts'
+import {kmsHome, readAll, s3Env, sampleData, smallTmpfs, startWriter} from '../helpers/backup.ts'
 import {runCli} from '../helpers/cli.ts'
 import {rejection} from '../helpers/errors.ts'
 import {destroyKeysWithPrefix} from '../helpers/pkcs11.ts'
@@ -313,22 +312,11 @@ describe('backup repository keys, space and configuration', () => {
     assert.deepEqual(entries.map((e) => [e.action, e.outcome]), [['write', 'ok'], ['read', 'ok'], ['read', 'error']])
   })
 
-  const tmpfs = mkdtempSync(join(tmpdir(), 'dbakit-tmpfs-'))
-  let mounted = false
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', tmpfs], {stdio: 'ignore'})
-    mounted = true
-  } catch {
-    // Not root, or no CAP_SYS_ADMIN in this container.
-  }
-  after(() => {
-    if (mounted) execFileSync('umount', [tmpfs])
-    rmSync(tmpfs, {recursive: true, force: true})
-  })
+  const tmpfs = smallTmpfs()
 
-  it('on a full disk fails with an environment error and removes what the backup wrote', {skip: mounted ? false : 'cannot mount a 2 MiB tmpfs here (needs root or CAP_SYS_ADMIN), so a full disk cannot be made'}, async () => {
+  it('on a full disk fails with an environment error and removes what the backup wrote', {skip: tmpfs.skip}, async () => {
     const h = await kmsHome()
-    const location = join(tmpfs, 'repo')
+    const location = join(tmpfs.dir!, 'repo')
     const failure = await rejection(
       h.repository(location, async (repository) => {
         const writer = await repository.begin({engine: 'mysql', server: {}})
