@@ -11,7 +11,7 @@ _dbakit() {
       kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
       schema) COMPREPLY=($(compgen -W "abort change cleanup cutover pause plan resume rollback status" -- "$cur")); return ;;
-      secret) COMPREPLY=($(compgen -W "audit delete get list set" -- "$cur")); return ;;
+      secret) COMPREPLY=($(compgen -W "audit delete get list resume rollback rotate set status" -- "$cur")); return ;;
     esac
   fi
   local id=${COMP_WORDS[1]}
@@ -298,12 +298,55 @@ _dbakit() {
 
       esac
       COMPREPLY=($(compgen -W "--color --json --verbose" -- "$cur")) ;;
+    "secret resume")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --discard-after) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica-timeout) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --store) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --discard-after --force-discard --json --password-stdin --profile -p --replica --replica-timeout --store --url --verbose" -- "$cur")) ;;
+    "secret rollback")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica-timeout) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --store) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --dry-run --json --password-stdin --profile -p --replica --replica-timeout --store --url --verbose --yes -y" -- "$cur")) ;;
+    "secret rotate")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --discard-after) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --grace) COMPREPLY=(); return ;;
+        --host) COMPREPLY=(); return ;;
+        --password-length) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replica-timeout) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --retain) COMPREPLY=(); return ;;
+        --secret) COMPREPLY=(); return ;;
+        --store) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+        --user) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --connect-timeout --discard-after --dry-run --force-discard --grace --host --json --password-length --password-stdin --profile -p --replica --replica-timeout --retain --secret --store --url --user --verbose --yes -y" -- "$cur")) ;;
     "secret set")
       case "$prev" in
         --backend) COMPREPLY=($(compgen -W "auto keychain kms" -- "$cur")); return ;;
         --store) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--backend --color --dry-run --json --stdin --store --verbose --yes -y" -- "$cur")) ;;
+    "secret status")
+      case "$prev" in
+        --store) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --json --store --verbose" -- "$cur")) ;;
   esac
 }
 complete -o default -F _dbakit dbakit

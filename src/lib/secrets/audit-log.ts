@@ -1,8 +1,9 @@
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {hostname, userInfo} from 'node:os'
-import {link, mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
+import {mkdir, open, readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {DbakitError, ExitCode, environmentError, usageError} from '../core/errors.ts'
+import {withFileLock, type FileLockOptions} from '../core/lock.ts'
 import {stateDirPath} from '../core/paths.ts'
 
 /**
@@ -280,117 +281,6 @@ export function recordsOfText(text: string): StoredRecord[] {
   })
 }
 
-export interface FileLockOptions {
-  /** How long to wait for another dbakit process to finish its append. */
-  timeoutMs?: number
-  /** A lock older than this is left over from a crash, whoever holds it. */
-  staleMs?: number
-}
-
-interface LockOwner {
-  pid: number
-  host: string
-  nonce: string
-}
-
-/**
- * An exclusive lock across processes from a lock file created with O_EXCL ('wx'). Appends hold it for
- * milliseconds, so a lock whose process is gone (same host) or that is older than staleMs is taken
- * over. Takeover renames the lock aside and checks it is still the stale one it judged, so two
- * processes recovering at once do not both remove the other's fresh lock.
- */
-export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 10_000
-  const staleMs = options.staleMs ?? 30_000
-  const owner: LockOwner = {pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex')}
-  const started = Date.now()
-  let delay = 2
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600)
-      try {
-        await handle.writeFile(JSON.stringify(owner))
-      } finally {
-        await handle.close()
-      }
-      break
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockFailure(lockPath, error)
-    }
-    const holder = await readLockOwner(lockPath)
-    if (holder && (await isStale(lockPath, holder.owner, staleMs))) {
-      await takeOver(lockPath, holder.text)
-      continue
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw environmentError('AUDIT_LOG_LOCKED', `the audit log lock ${lockPath} is held${holder?.owner ? ` by process ${holder.owner.pid} on ${holder.owner.host}` : ''} and was not released within ${Math.round(timeoutMs / 1000)} s`, {
-        hint: 'wait for the other dbakit process to finish; if none is running, remove the lock file',
-      })
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
-    delay = Math.min(delay * 2, 100)
-  }
-  try {
-    return await work()
-  } finally {
-    const mine = await readLockOwner(lockPath)
-    if (mine?.owner?.nonce === owner.nonce) await rm(lockPath, {force: true})
-  }
-}
-
-async function readLockOwner(lockPath: string): Promise<{text: string; owner: LockOwner | null} | null> {
-  let text: string
-  try {
-    text = await readFile(lockPath, 'utf8')
-  } catch {
-    return null
-  }
-  try {
-    const owner = JSON.parse(text) as LockOwner
-    return {text, owner: typeof owner?.pid === 'number' ? owner : null}
-  } catch {
-    // Created but not yet written by its owner, or torn by a crash: age decides.
-    return {text, owner: null}
-  }
-}
-
-async function isStale(lockPath: string, owner: LockOwner | null, staleMs: number): Promise<boolean> {
-  if (owner && owner.host === hostname() && !processAlive(owner.pid)) return true
-  try {
-    return Date.now() - (await stat(lockPath)).mtimeMs > staleMs
-  } catch {
-    return false
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-async function takeOver(lockPath: string, staleText: string): Promise<void> {
-  const aside = `${lockPath}.${randomBytes(6).toString('hex')}.stale`
-  try {
-    await rename(lockPath, aside)
-  } catch {
-    return
-  }
-  const moved = await readFile(aside, 'utf8').catch(() => '')
-  // Someone replaced the stale lock between our look and our rename: give theirs back.
-  if (moved !== staleText) await link(aside, lockPath).catch(() => {})
-  await rm(aside, {force: true})
-}
-
-function lockFailure(lockPath: string, error: unknown): DbakitError {
-  return environmentError('AUDIT_LOG_UNWRITABLE', `cannot create the audit log lock ${lockPath}: ${(error as Error).message}`, {
-    hint: 'check that the state directory exists and is writable by this user',
-  })
-}
-
 function corruptTail(path: string, problem: string): DbakitError {
   return new DbakitError(ExitCode.findings, 'AUDIT_LOG_CORRUPT', `the audit log ${path} ${problem}; nothing was appended`, {
     hint: 'run `dbakit secret audit --verify` to see where; keep the file as evidence and move it aside to start a new log',
@@ -428,7 +318,7 @@ async function readHead(path: string): Promise<AuditHead | null> {
 }
 
 /** The embedded default: a JSON Lines file, 0600, in the state directory. */
-export function fileAuditLog(path: string = defaultAuditLogPath(), lock: FileLockOptions = {}): AuditLog {
+export function fileAuditLog(path: string = defaultAuditLogPath(), lock: Pick<FileLockOptions, 'timeoutMs' | 'staleMs'> = {}): AuditLog {
   const readRecords = async (): Promise<StoredRecord[]> => {
     try {
       return recordsOfText(await readFile(path, 'utf8'))
@@ -453,7 +343,14 @@ export function fileAuditLog(path: string = defaultAuditLogPath(), lock: FileLoc
           await handle.close()
         }
         return entry
-      }, lock)
+      }, {
+        ...lock,
+        busy: (holder, waitedMs) =>
+          environmentError('AUDIT_LOG_LOCKED', `the audit log lock ${path}.lock is held${holder ? ` by process ${holder.pid} on ${holder.host}` : ''} and was not released within ${Math.round(waitedMs / 1000)} s`, {
+            hint: 'wait for the other dbakit process to finish; if none is running, remove the lock file',
+          }),
+        unwritable: (error) => environmentError('AUDIT_LOG_UNWRITABLE', `cannot create the audit log lock ${path}.lock: ${(error as Error).message}`, {hint: 'check that the state directory exists and is writable by this user'}),
+      })
     },
     async read() {
       const records = await readRecords()

@@ -357,6 +357,38 @@ export class Secrets {
     return true
   }
 
+  // ---- password rotation ----
+
+  /**
+   * Keeps one part of a rotation (the new password, or what makes the old one work) as an envelope
+   * bound to the rotation's id and the part's name, so it opens for that rotation only.
+   */
+  async sealRotationPart(rotationId: string, part: RotationPart, value: Uint8Array): Promise<void> {
+    const aad = rotationAad(rotationId, part)
+    await this.audited('write', aad.name, {}, async () => {
+      const envelope = await this.seal(value, aad)
+      await writeEnvelopeFile(envelopeFile(aad.name, this.context.env), envelope)
+      return envelope.key
+    })
+  }
+
+  /** The part's value (the caller zeroes it), or undefined when it was never stored or is removed. */
+  async openRotationPart(rotationId: string, part: RotationPart): Promise<Buffer | undefined> {
+    const aad = rotationAad(rotationId, part)
+    const file = envelopeFile(aad.name, this.context.env)
+    const envelope = await readEnvelopeFile(file)
+    if (!envelope) return undefined
+    return this.audited('read', aad.name, {provider: envelope.key.provider, keyId: envelope.key.keyId, keyVersion: envelope.key.keyVersion}, async () =>
+      openEnvelope(await this.providers.get(envelope.key.provider), envelope, aad, file),
+    )
+  }
+
+  async removeRotationPart(rotationId: string, part: RotationPart): Promise<void> {
+    const aad = rotationAad(rotationId, part)
+    const file = envelopeFile(aad.name, this.context.env)
+    if (existsSync(file)) await this.audited('delete', aad.name, {}, () => removeEnvelopeFile(file))
+  }
+
   // ---- backup data keys ----
 
   /**
@@ -448,6 +480,11 @@ export interface ProfileBinding {
   target: string
   account: string
 }
+
+/** `new`: the generated password; `previous`: the old password (when known) and the server's stored credentials. */
+export type RotationPart = 'new' | 'previous'
+
+const rotationAad = (rotationId: string, part: RotationPart): EnvelopeAad => ({name: `rotation/${rotationId}/${part}`, purpose: 'rotation'})
 
 const backupKeyAad = (backupId: string): EnvelopeAad => ({name: `backup/${backupId}`, purpose: 'backup-key'})
 

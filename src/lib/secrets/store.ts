@@ -13,12 +13,19 @@ import {parseEnvelope, serialiseEnvelope, type Envelope} from './envelope.ts'
  */
 export const envelopesDir = (env: NodeJS.ProcessEnv = process.env) => join(stateDirPath(env), 'envelopes')
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+/**
+ * A name is one or more `/`-separated parts, so a rotation's default name (`prod/app@%`,
+ * `db1:3306/app@10.0.0.%`) is a valid one; no part may climb out of the directory.
+ */
+const PART = /^[A-Za-z0-9%][A-Za-z0-9._@:%-]*$/
 
 /** Refuses names that could not be a file name of their own (or could climb out of the directory). */
 export function checkSecretName(name: string): string {
-  if (!NAME.test(name)) {
-    throw usageError('SECRET_NAME_INVALID', `"${name}" is not a secret name`, {hint: 'use letters, digits, dot, dash and underscore (up to 128), starting with a letter or digit, e.g. backup-s3-key'})
+  const parts = name.split('/')
+  if (name.length > 200 || !parts.every((part) => PART.test(part) && part.length <= 128)) {
+    throw usageError('SECRET_NAME_INVALID', `"${name}" is not a secret name`, {
+      hint: 'use letters, digits and . - _ @ : %, each /-separated part starting with a letter, digit or %, e.g. backup-s3-key or prod/app@%',
+    })
   }
   return name
 }

@@ -26,11 +26,9 @@ export function parseRedisInfo(text: string): Record<string, string> {
  * Opens one Redis connection that fails fast: no reconnect loop and no offline queue, so an
  * unreachable server is an error within the connect timeout rather than a hang.
  */
-export async function openRedis(target: ConnectionTarget): Promise<RedisSession> {
-  const {Redis} = await import('ioredis')
+function createClient(Redis: typeof import('ioredis').Redis, target: ConnectionTarget, tls: Awaited<ReturnType<typeof nodeTlsOptions>>, extra: Record<string, unknown> = {}) {
   const host = target.url.hosts[0]
-  const tls = await nodeTlsOptions(target.tls)
-  const client = new Redis({
+  return new Redis({
     ...(host ? {host: host.host, port: host.port} : {}),
     ...(target.url.params.socket ? {path: target.url.params.socket} : {}),
     ...(target.user === undefined ? {} : {username: target.user}),
@@ -44,7 +42,17 @@ export async function openRedis(target: ConnectionTarget): Promise<RedisSession>
     enableOfflineQueue: false,
     retryStrategy: () => null,
     reconnectOnError: () => false,
+    ...extra,
   })
+}
+
+/**
+ * Opens one Redis connection that fails fast: no reconnect loop and no offline queue, so an
+ * unreachable server is an error within the connect timeout rather than a hang.
+ */
+export async function openRedis(target: ConnectionTarget): Promise<RedisSession> {
+  const {Redis} = await import('ioredis')
+  const client = createClient(Redis, target, await nodeTlsOptions(target.tls))
   let lastError: unknown
   client.on('error', (error) => {
     lastError = error
@@ -61,6 +69,26 @@ export async function openRedis(target: ConnectionTarget): Promise<RedisSession>
   } catch (error) {
     client.disconnect()
     throw connectionFailure(target, isUseful(error) ? error : (lastError ?? error))
+  }
+}
+
+/**
+ * Logs in and out, and nothing else: an application's user may be allowed no command at all
+ * beyond AUTH (not INFO, not even PING), and its login is still what has to work.
+ */
+export async function checkRedisLogin(target: ConnectionTarget): Promise<void> {
+  const {Redis} = await import('ioredis')
+  const client = createClient(Redis, target, await nodeTlsOptions(target.tls), {enableReadyCheck: false})
+  let lastError: unknown
+  client.on('error', (error) => {
+    lastError = error
+  })
+  try {
+    await client.connect()
+  } catch (error) {
+    throw connectionFailure(target, isUseful(error) ? error : (lastError ?? error))
+  } finally {
+    client.disconnect()
   }
 }
 
