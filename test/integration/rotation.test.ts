@@ -10,7 +10,7 @@ import {Redis} from 'ioredis'
 import {kmsHome, signalWhen} from '../helpers/backup.ts'
 import {runCli, type CliOptions} from '../helpers/cli.ts'
 import {journalStates, LoginLoop, mysqlLogin, redisLogin} from '../helpers/rotation.ts'
-import {mariadb, redis} from '../helpers/services.ts'
+import {mariadb, mongodbSkipReason, mongodbUri, mysqlSkipReason, mysqlUrl, redis} from '../helpers/services.ts'
 
 const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`
 const json = <T = Record<string, unknown>>(stdout: string) => JSON.parse(stdout) as T
@@ -457,6 +457,93 @@ describe('secret rotate on Redis primary + replica', () => {
       assert.doesNotMatch(file, new RegExp(createHash('sha256').update(old).digest('hex')))
     } finally {
       server.kill()
+    }
+  })
+})
+
+describe('secret rotate on MySQL 8 (RETAIN CURRENT PASSWORD)', {skip: mysqlSkipReason}, () => {
+  const url = mysqlUrl!
+  const password = process.env.DBAKIT_TEST_MYSQL_PASSWORD ?? ''
+  const run = (home: Home, args: string[]) => runCli(args, {env: {...home.env, DBAKIT_PASSWORD: password}})
+  const mysqlSql = async (statement: string, values: unknown[] = []) => {
+    const connection = await createConnection({...connectionOf(url), user: decodeURIComponent(new URL(url).username), password})
+    try {
+      return (await connection.query(statement, values))[0]
+    } finally {
+      await connection.end()
+    }
+  }
+  const user = `rot_${tag}_mysql8`
+  after(async () => {
+    await mysqlSql('DROP USER IF EXISTS ?@?', [user, '%'])
+  })
+
+  it('rotates with both passwords valid in between, then only the new; rollback brings the old back', async () => {
+    const home = await kmsHome()
+    const old = `Old-${randomBytes(6).toString('hex')}-1`
+    await mysqlSql('CREATE USER ?@? IDENTIFIED WITH caching_sha2_password BY ?', [user, '%', old])
+    await storeSecret(home, `m8/${user}`, old)
+    const appLogin = (secret: string) => mysqlLogin(url, user, secret)
+    const loop = new LoginLoop(home, `m8/${user}`, [appLogin])
+    await loop.ready
+    const rotated = await run(home, ['secret', 'rotate', '--url', url, '--user', user, '--secret', `m8/${user}`, '--yes', '--json'])
+    const [tally] = await loop.stop()
+    assert.equal(rotated.code, 0, rotated.stderr)
+    assert.deepEqual(tally!.failures, [])
+    const fresh = await secretValue(home, `m8/${user}`)
+    assert.equal(await logsIn(appLogin, fresh), true)
+    assert.equal(await logsIn(appLogin, old), false)
+    const {id} = json<{id: string}>(rotated.stdout)
+    assert.equal((await run(home, ['secret', 'rollback', id, '--yes'])).code, 0)
+    assert.equal(await logsIn(appLogin, old), true)
+    assert.equal(await logsIn(appLogin, fresh), false)
+  })
+})
+
+describe('secret rotate on MongoDB (alternating users)', {skip: mongodbSkipReason}, () => {
+  it('flips the secret to the _clone user with the same roles, then back on the next rotation; rollback restores the pair', async () => {
+    const {MongoClient} = await import('mongodb')
+    const uri = new URL(mongodbUri!)
+    const adminPassword = decodeURIComponent(uri.password)
+    const client = new MongoClient(mongodbUri!)
+    await client.connect()
+    const base = `rot_${tag}_mongo`
+    const admin = client.db('admin')
+    const old = `old-${randomBytes(6).toString('hex')}`
+    await admin.command({createUser: base, pwd: old, roles: [{role: 'read', db: 'dbakit_rotation_test'}]})
+    uri.password = ''
+    const url = uri.toString()
+    const mongoLogin = async (user: string, password: string) => {
+      const probe = new MongoClient(url.replace(/\/\/[^@]*@/, '//'), {auth: {username: user, password}, authSource: 'admin', serverSelectionTimeoutMS: 3000})
+      try {
+        await probe.connect()
+        await probe.db('admin').command({ping: 1})
+      } finally {
+        await probe.close()
+      }
+    }
+    try {
+      const home = await kmsHome()
+      await storeSecret(home, `mongo/${base}`, old)
+      const run = (args: string[]) => runCli(args, {env: {...home.env, DBAKIT_PASSWORD: adminPassword}})
+      const first = await run(['secret', 'rotate', '--url', url, '--user', base, '--secret', `mongo/${base}`, '--yes', '--json'])
+      assert.equal(first.code, 0, first.stderr)
+      assert.equal(await secretValue(home, `mongo/${base}.user`), `${base}_clone`)
+      const fresh = await secretValue(home, `mongo/${base}`)
+      assert.equal(await logsIn((password) => mongoLogin(`${base}_clone`, password), fresh), true)
+      assert.equal(await logsIn((password) => mongoLogin(base, password), old), false, 'the old user still logs in with the old password')
+      const clone = (await admin.command({usersInfo: `${base}_clone`})).users[0]
+      assert.deepEqual(clone.roles, [{role: 'read', db: 'dbakit_rotation_test'}])
+      const second = await run(['secret', 'rotate', '--url', url, '--user', base, '--secret', `mongo/${base}`, '--yes', '--json'])
+      assert.equal(second.code, 0, second.stderr)
+      assert.equal(await secretValue(home, `mongo/${base}.user`), base)
+      const {id} = json<{id: string}>(second.stdout)
+      assert.equal((await run(['secret', 'rollback', id, '--yes'])).code, 0)
+      assert.equal(await secretValue(home, `mongo/${base}.user`), `${base}_clone`)
+      assert.equal(await logsIn((password) => mongoLogin(`${base}_clone`, password), await secretValue(home, `mongo/${base}`)), true)
+    } finally {
+      for (const user of [base, `${base}_clone`]) await admin.command({dropUser: user}).catch(() => {})
+      await client.close()
     }
   })
 })

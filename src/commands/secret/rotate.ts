@@ -28,7 +28,7 @@ Exit status: 0 when done, 1 when sessions from before the switch kept the old pa
     host: Flags.string({summary: 'MySQL/MariaDB: the account\'s host part, when the user has several (e.g. \'%\', \'10.0.%\').'}),
     secret: Flags.string({summary: 'Where the password is kept (default <profile or host:port>/<user>@<host>): a KMS envelope that `secret get` reads.'}),
     'password-length': Flags.integer({summary: 'Length of the generated password.', default: 32}),
-    grace: Flags.string({summary: 'Keep the old password at least this long after `secret get` returns the new one, for clients that read it just before.', default: '2s'}),
+    grace: Flags.string({summary: 'Keep the old password at least this long after `secret get` returns the new one, for clients that read it just before.', default: '1s'}),
     ...discardFlags,
     retain: Flags.string({summary: 'How long after done the old password stays restorable by `secret rollback`.', default: '7d'}),
     'dry-run': Flags.boolean({summary: 'Find the account and every node, say what would happen; store and change nothing.'}),

@@ -46,8 +46,11 @@ export interface AccountAdapter {
   /** Per node, the account's privileges with every credential left out. */
   privileges(): Promise<Record<string, string[]>>
   apply(step: CredentialStep, passwords: Passwords): Promise<void>
-  /** Waits for replicas to have the change, then proves the new password on every node; throws naming the node that lacks it. */
-  verify(newPassword: string): Promise<NodeCheck[]>
+  /** Waits for replicas to have the change, then proves the password on every node; throws naming the node that lacks it. */
+  verify(password: string, which?: 'new' | 'old'): Promise<NodeCheck[]>
+  /** Alternating users (MongoDB): the user the secret's `.user` companion names after the switch, and before. */
+  readonly userAfterSwitch?: string
+  readonly userBefore?: string
   /** Per node, the newest session id now: sessions up to it may have logged in with the old password. */
   sessionMark(): Promise<Record<string, number>>
   sessionsBefore(mark: Record<string, number>): Promise<StraggleSession[]>
@@ -65,6 +68,9 @@ export interface AccountRequest {
   /** Resolves a node's profile on resume. */
   resolveProfile: (profile: string) => Promise<ConnectionTarget>
   replicaTimeoutMs: number
+  /** Alternating users: the user the secret points at now, and on resume what was captured. */
+  activeUser?: string
+  previous?: unknown
 }
 
 export const addressOf = (target: ConnectionTarget) => {

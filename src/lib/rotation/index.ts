@@ -4,6 +4,7 @@ import type {Secrets} from '../secrets/index.ts'
 import {addressOf, type AccountAdapter, type AccountRequest, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
 import {accountKey, FINISHED_STATES, newRotationId, RotationJournal, type RotationNode, type RotationRecord, type RotationState} from './journal.ts'
 import {MysqlAccount} from './mysql.ts'
+import {MongoAccount} from './mongodb.ts'
 import {generatePassword} from './password.ts'
 import {RedisAccount} from './redis.ts'
 
@@ -66,6 +67,14 @@ export interface RotationReport {
   history: RotationRecord['history']
 }
 
+/** The user an alternating pair's secret names (its `.user` companion), when it has been rotated before. */
+async function activeUserOf(request: RotateRequest, context: RotationContext): Promise<string | undefined> {
+  const companion = `${request.secret ?? defaultSecretName(request.target, request.user)}.user`
+  if (!(await context.secrets.locate(companion))) return undefined
+  const {value} = await context.secrets.get(companion)
+  return value.toString('utf8')
+}
+
 /** A rotation's secret name by default: the profile (or host:port), the user and, for MySQL, its host. */
 export const defaultSecretName = (target: ConnectionTarget, account: string) => `${target.profile ?? addressOf(target)}/${account}`
 
@@ -76,9 +85,7 @@ async function openAccount(request: AccountRequest): Promise<AccountAdapter> {
     case 'redis':
       return RedisAccount.open(request)
     case 'mongodb':
-      throw usageError('ROTATION_UNSUPPORTED_ENGINE', 'MongoDB has one password per user, so dbakit rotates it with two alternating users, which is not built yet', {
-        hint: 'rotate MongoDB users with updateUser in a maintenance window for now; MySQL, MariaDB and Redis are supported',
-      })
+      return MongoAccount.open(request)
   }
 }
 
@@ -95,7 +102,7 @@ const STEPS: Record<string, string> = {
  * an unfinished rotation whose process died is resumed instead of rotated anew.
  */
 export async function rotate(request: RotateRequest, context: RotationContext): Promise<RotationReport | (RotationPlan & {dryRun: true})> {
-  const adapter = await openAccount({...request})
+  const adapter = await openAccount({...request, ...(request.target.engine === 'mongodb' ? {activeUser: await activeUserOf(request, context)} : {})})
   try {
     const key = accountKey({engine: adapter.engine, nodes: adapter.nodes, account: adapter.account})
     const unfinished = await context.journal.unfinished(key)
@@ -206,9 +213,10 @@ async function withRecord(record: RotationRecord, connection: Connection, contex
   return context.journal.withLock(accountKey(record), async () => {
     // Read again under the lock: another process may have moved it on since.
     Object.assign(record, await context.journal.get(record.id))
-    const adapter = await openAccount({...connection, user: record.user, ...(record.host === undefined ? {} : {host: record.host}), nodes: record.nodes})
+    const passwords = await partsOf(record, context)
+    const adapter = await openAccount({...connection, user: record.user, ...(record.host === undefined ? {} : {host: record.host}), nodes: record.nodes, previous: passwords.previous})
     try {
-      return await work(adapter, await partsOf(record, context))
+      return await work(adapter, passwords)
     } finally {
       await adapter.close()
     }
@@ -267,6 +275,7 @@ async function drive(record: RotationRecord, adapter: AccountAdapter, passwords:
     }
     if (record.state === 'verified') {
       // Repeated on resume: the journal may say verified from before the secret was switched.
+      if (adapter.userAfterSwitch) await context.secrets.set(`${record.secret}.user`, Buffer.from(adapter.userAfterSwitch, 'utf8'), 'kms')
       await context.secrets.set(record.secret, Buffer.from(passwords.newPassword, 'utf8'), 'kms')
       if (!record.sessionMark) {
         record.switchedAt = new Date().toISOString()
@@ -302,6 +311,7 @@ async function undo(record: RotationRecord, adapter: AccountAdapter, passwords: 
     await transition(record, 'rolling-back', changed ? 'adding the old password back' : 'nothing was changed on the server', context)
     if (changed) {
       await adapter.apply('add-old', passwords)
+      if (adapter.userBefore) await context.secrets.set(`${record.secret}.user`, Buffer.from(adapter.userBefore, 'utf8'), 'kms')
       if (passwords.oldPassword !== undefined) {
         await context.secrets.set(record.secret, Buffer.from(passwords.oldPassword, 'utf8'), 'kms')
       } else if (await context.secrets.locate(record.secret)) {
@@ -310,7 +320,7 @@ async function undo(record: RotationRecord, adapter: AccountAdapter, passwords: 
         record.warnings.push(`secret ${record.secret} was removed: it held only the new password, and dbakit never knew the old one`)
       }
       await adapter.apply('drop-new', passwords)
-      if (passwords.oldPassword !== undefined) checks = await adapter.verify(passwords.oldPassword)
+      if (passwords.oldPassword !== undefined) checks = await adapter.verify(passwords.oldPassword, 'old')
     }
     await context.secrets.removeRotationPart(record.id, 'new')
     await context.secrets.removeRotationPart(record.id, 'previous')

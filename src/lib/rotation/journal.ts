@@ -16,7 +16,7 @@ export type RotationState = (typeof ROTATION_STATES)[number]
 
 export const FINISHED_STATES: ReadonlySet<RotationState> = new Set(['done', 'rolled-back'])
 
-export type RotationEngine = 'mariadb' | 'mysql' | 'redis'
+export type RotationEngine = 'mariadb' | 'mysql' | 'redis' | 'mongodb'
 
 export interface RotationNode {
   /** host:port */
