@@ -1,16 +1,21 @@
 import {Flags} from '@oclif/core'
-import {auditStoreFlags, BaseCommand, serverFlags} from './base-command.ts'
+import {BaseCommand, serverFlags} from './base-command.ts'
 import {parseDuration} from './lib/core/duration.ts'
 import {renderTable} from './lib/core/table.ts'
 import type {Connection, RotationContext, RotationRecord, RotationReport} from './lib/rotation/index.ts'
 
 type ConnectionFlags = {profile?: string; url?: string; 'password-stdin'?: boolean; 'connect-timeout'?: number; replica?: string[]; 'replica-timeout': string; store?: string}
 
+/** The journal and the audit log together: a rotation's state is shared state. */
+export const rotationStoreFlags = {
+  store: Flags.string({summary: 'Keep the rotation journal and the secret audit log in MySQL instead of the state directory, so other hosts see, lock and resume rotations: mysql://user@host:port/database (default database dbakit_state).', env: 'DBAKIT_STORE'}),
+}
+
 export const rotationConnectionFlags = {
   ...serverFlags,
   replica: Flags.string({summary: 'A replica profile to verify the login on, besides those the primary lists (repeatable).', multiple: true, helpGroup: 'CONNECTION'}),
   'replica-timeout': Flags.string({summary: 'How long to wait for a replica to apply the change before stopping (resumable).', default: '30s'}),
-  ...auditStoreFlags,
+  ...rotationStoreFlags,
 }
 
 export const discardFlags = {
@@ -21,19 +26,21 @@ export const discardFlags = {
 /** What `secret rotate|resume|rollback|status` share: the journal, the KMS, the connection, the report. */
 export abstract class RotationCommand extends BaseCommand {
   protected async withRotation<T>(flags: {store?: string}, work: (context: RotationContext) => Promise<T>): Promise<T> {
-    const {RotationJournal} = await import('./lib/rotation/index.ts')
+    const {openRotationJournal} = await import('./lib/rotation/index.ts')
+    const journal = await openRotationJournal({...(flags.store === undefined ? {} : {store: await this.server({url: flags.store})}), env: process.env})
     const progress = this.progress()
     try {
       return await this.withSecrets(flags, (secrets) =>
         work({
           secrets,
-          journal: new RotationJournal(process.env),
+          journal,
           signal: this.abortSignal,
           onState: (record, note) => progress.listener({message: `${record.account}: ${record.state}: ${note}`}),
         }),
       )
     } finally {
       progress.stop()
+      await journal.close()
     }
   }
 

@@ -80,8 +80,10 @@ const secretValue = async (home: Home, name: string) => {
   return result.stdout
 }
 
+const storeDatabases: string[] = []
 after(async () => {
   for (const user of users) await sql('DROP USER IF EXISTS ?@?', [user, '%'])
+  for (const database of storeDatabases) await sql(`DROP DATABASE IF EXISTS \`${database}\``)
 })
 
 describe('secret rotate on MariaDB primary + replica', () => {
@@ -187,6 +189,41 @@ describe('secret rotate on MariaDB primary + replica', () => {
       assert.equal(await alternatives(user), 1)
     })
   }
+
+  it('keeps the journal in a MySQL --store: another host sees the rotation and is refused its lock; after kill -9 the server has released it', async () => {
+    const old = `old-${randomBytes(6).toString('hex')}`
+    const user = await mariadbUser(old)
+    const database = `dbakit_rot_${tag}`
+    storeDatabases.push(database)
+    const store = `${mariadb.primaryUrl}/${database}`
+    const [a, b] = [await kmsHome(), await kmsHome()]
+    await storeSecret(a, `shared/${user}`, old)
+    const straggler = await createConnection({...connectionOf(mariadb.primaryUrl), user, password: old})
+    // Until the first transition is written, the table does not exist yet.
+    const stateInStore = async () => (await sql<{state: string}>(`SELECT state FROM \`${database}\`.rotation_journal`).catch(() => []))[0]?.state
+    let seenFromB: string | undefined
+    let refused: Awaited<ReturnType<typeof runCli>> | undefined
+    const killed = await mysqlRun(a, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--secret', `shared/${user}`, '--store', store, '--discard-after', '120s', '--yes'], {}, {
+      onSpawn: signalWhen('SIGKILL', async () => {
+        if ((await stateInStore()) !== 'verified') return false
+        seenFromB ??= (await mysqlRun(b, ['secret', 'status', '--store', store])).stdout
+        refused ??= await mysqlRun(b, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--store', store, '--yes'])
+        return true
+      }),
+    })
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr)
+    await straggler.end()
+    assert.match(seenFromB!, new RegExp(`${user}@%.*verified`))
+    assert.equal(refused!.code, 2, refused!.stderr)
+    assert.match(refused!.stderr, /is being rotated by another process \(its lock is held by the session of dbakit@/)
+    assert.deepEqual(journalStates(a.dir), [], 'the journal went to the state directory too')
+    const [rotation] = json<{rotations: Array<{id: string}>}>((await mysqlRun(a, ['secret', 'status', '--store', store, '--json'])).stdout).rotations
+    const resumed = await mysqlRun(a, ['secret', 'resume', rotation!.id, '--store', store])
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.equal(await stateInStore(), 'done')
+    assert.equal(await logsIn(primaryLogin(user), await secretValue(a, `shared/${user}`)), true)
+    assert.equal(await logsIn(primaryLogin(user), old), false)
+  })
 
   it('rolls back after kill -9 at verified: the old password only, and secret get returns it', async () => {
     const {own, user, old, secret, id} = await killedAt('verified')

@@ -7,7 +7,7 @@ import {describe, it} from 'node:test'
 import {generatePassword, PASSWORD_LENGTH} from '../../src/lib/rotation/password.ts'
 import {authAlternatives, grantWithoutCredentials, mariadbAlternativesAfter, mariadbIdentifiedVia, mysql8Statement, nativeHash} from '../../src/lib/rotation/mysql.ts'
 import {aclHash, aclRules, parseAclUser} from '../../src/lib/rotation/redis.ts'
-import {RotationJournal} from '../../src/lib/rotation/journal.ts'
+import {FileRotationJournal} from '../../src/lib/rotation/journal.ts'
 import {mongoPlan, partnerOf} from '../../src/lib/rotation/mongodb.ts'
 import {checkSecretName} from '../../src/lib/secrets/index.ts'
 import {rejection} from '../helpers/errors.ts'
@@ -105,7 +105,7 @@ describe('secret names', () => {
 
 describe('the rotation lock', () => {
   it('refuses a second holder at once with exit 2, and takes over the lock of a process that died', async () => {
-    const journal = new RotationJournal({DBAKIT_HOME: mkdtempSync(join(tmpdir(), 'dbakit-rot-lock-'))})
+    const journal = new FileRotationJournal({DBAKIT_HOME: mkdtempSync(join(tmpdir(), 'dbakit-rot-lock-'))})
     await journal.withLock('mariadb:db:3306:app@%', async () => {
       const error = await rejection(journal.withLock('mariadb:db:3306:app@%', async () => {}))
       assert.equal(error.code, 'ROTATION_LOCKED')

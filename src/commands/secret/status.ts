@@ -1,7 +1,6 @@
 import {Args} from '@oclif/core'
-import {auditStoreFlags} from '../../base-command.ts'
 import {renderKeyValues, renderTable} from '../../lib/core/table.ts'
-import {RotationCommand} from '../../rotation-control.ts'
+import {RotationCommand, rotationStoreFlags} from '../../rotation-control.ts'
 import type {RotationRecord} from '../../lib/rotation/index.ts'
 
 export default class SecretStatus extends RotationCommand {
@@ -9,7 +8,7 @@ export default class SecretStatus extends RotationCommand {
   static override description = 'Without an id, every rotation in the journal; with one, its nodes and every transition with its time. Reads the journal only: no server is contacted. Exit status: 0, 2 for an unknown id.'
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> 20261204T101500Z-1a2b3c4d --json']
   static override args = {id: Args.string({description: 'rotation id', ignoreStdin: true})}
-  static override flags = {...auditStoreFlags}
+  static override flags = {...rotationStoreFlags}
 
   async run(): Promise<{rotations: RotationRecord[]}> {
     const {args, flags} = await this.parse(SecretStatus)

@@ -17,3 +17,6 @@ export function stateDirPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DBAKIT_HOME) return join(env.DBAKIT_HOME, 'state')
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'dbakit')
 }
+
+/** The schema that holds dbakit's shared state on a server or a --store: journals, the audit log. */
+export const STATE_DATABASE = 'dbakit_state'

@@ -1,9 +1,8 @@
 import {usageError} from '../core/errors.ts'
+import {STATE_DATABASE} from '../core/paths.ts'
 import type {MysqlSession} from '../connect/drivers/mysql.ts'
 import {ident} from './sql.ts'
 
-/** The schema dbakit keeps its state in on the server, shared with the other areas' tables. */
-export const STATE_DATABASE = 'dbakit_state'
 const CHANGES = `${ident(STATE_DATABASE)}.schema_changes`
 const EVENTS = `${ident(STATE_DATABASE)}.schema_change_events`
 

@@ -2,13 +2,20 @@ import {DbakitError, ExitCode, isDbakitError, usageError} from '../core/errors.t
 import type {ConnectionTarget} from '../connect/target.ts'
 import type {Secrets} from '../secrets/index.ts'
 import {addressOf, type AccountAdapter, type AccountRequest, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
-import {accountKey, FINISHED_STATES, newRotationId, RotationJournal, type RotationNode, type RotationRecord, type RotationState} from './journal.ts'
+import {accountKey, FileRotationJournal, FINISHED_STATES, newRotationId, RotationJournal, type RotationNode, type RotationRecord, type RotationState} from './journal.ts'
 import {MysqlAccount} from './mysql.ts'
 import {MongoAccount} from './mongodb.ts'
 import {generatePassword} from './password.ts'
 import {RedisAccount} from './redis.ts'
 
 export {ROTATION_STATES, RotationJournal, type RotationRecord, type RotationState} from './journal.ts'
+
+/** The journal in the state directory, or in the MySQL schema --store names (resolved by the caller, password and all). */
+export async function openRotationJournal(options: {store?: ConnectionTarget; env: NodeJS.ProcessEnv}): Promise<RotationJournal> {
+  if (!options.store) return new FileRotationJournal(options.env)
+  const {MysqlRotationJournal} = await import('./journal-mysql.ts')
+  return MysqlRotationJournal.open(options.store)
+}
 export {checkPasswordLength, PASSWORD_LENGTH} from './password.ts'
 
 export interface RotationContext {

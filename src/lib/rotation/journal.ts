@@ -72,24 +72,20 @@ export const newRotationId = (now = new Date()) => `${now.toISOString().replace(
 const ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/
 
 /**
- * The rotation journal: one JSON file per rotation under the state directory, replaced atomically
- * at every transition (written before the server is changed), and a lock file per account so that
- * two rotations of one account cannot run at once.
+ * The rotation journal: every rotation's record, replaced at each transition (written before the
+ * server is changed), and a lock per account so that two rotations of one account cannot run at
+ * once. Kept in the state directory, or in a shared MySQL schema (--store).
  */
-export class RotationJournal {
-  readonly directory: string
-
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.directory = join(stateDirPath(env), 'rotations')
-  }
-
-  private file(id: string) {
-    return join(this.directory, `${id}.json`)
-  }
-
-  async save(record: RotationRecord): Promise<void> {
-    await writeFileAtomic(this.file(record.id), `${JSON.stringify(record, null, 2)}\n`, 0o600)
-  }
+export abstract class RotationJournal {
+  /** Where the records are, for messages. */
+  abstract readonly location: string
+  abstract save(record: RotationRecord): Promise<void>
+  /** The record, or undefined when there is none. */
+  protected abstract find(id: string): Promise<RotationRecord | undefined>
+  abstract list(): Promise<RotationRecord[]>
+  /** Runs work holding the account's lock; held by a live process: refused at once, exit 2. */
+  abstract withLock<T>(key: string, work: () => Promise<T>): Promise<T>
+  async close(): Promise<void> {}
 
   async transition(record: RotationRecord, state: RotationState, note?: string): Promise<void> {
     const at = new Date().toISOString()
@@ -101,14 +97,51 @@ export class RotationJournal {
 
   async get(id: string): Promise<RotationRecord> {
     if (!ID.test(id)) throw usageError('ROTATION_ID_INVALID', `"${id}" is not a rotation id`, {hint: '`dbakit secret status` lists the rotations and their ids'})
-    let text: string
+    const record = await this.find(id)
+    if (!record) throw usageError('ROTATION_NOT_FOUND', `there is no rotation ${id} in ${this.location}`, {hint: '`dbakit secret status` lists the rotations there are (the same --store as the rotation, if it had one)'})
+    return record
+  }
+
+  /** The unfinished rotation of this account, if there is one. */
+  async unfinished(key: string): Promise<RotationRecord | undefined> {
+    return (await this.list()).find((record) => accountKey(record) === key && !FINISHED_STATES.has(record.state))
+  }
+}
+
+export const lockedError = (key: string, holder: string | undefined) =>
+  usageError('ROTATION_LOCKED', `${key.replace(/^[^:]+:/, '')} is being rotated by another process${holder ? ` (${holder})` : ''}`, {
+    hint: 'wait for it to finish (`dbakit secret status` shows where it is): two rotations of one account at once could lose a password',
+  })
+
+
+/** One JSON file per rotation under the state directory (0600, replaced atomically), a lock file per account. */
+export class FileRotationJournal extends RotationJournal {
+  readonly directory: string
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    super()
+    this.directory = join(stateDirPath(env), 'rotations')
+  }
+
+  get location(): string {
+    return this.directory
+  }
+
+  private file(id: string) {
+    return join(this.directory, `${id}.json`)
+  }
+
+  async save(record: RotationRecord): Promise<void> {
+    await writeFileAtomic(this.file(record.id), `${JSON.stringify(record, null, 2)}\n`, 0o600)
+  }
+
+  protected async find(id: string): Promise<RotationRecord | undefined> {
     try {
-      text = await readFile(this.file(id), 'utf8')
+      return JSON.parse(await readFile(this.file(id), 'utf8')) as RotationRecord
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      throw usageError('ROTATION_NOT_FOUND', `there is no rotation ${id} in ${this.directory}`, {hint: '`dbakit secret status` lists the rotations there are'})
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw error
     }
-    return JSON.parse(text) as RotationRecord
   }
 
   async list(): Promise<RotationRecord[]> {
@@ -126,11 +159,6 @@ export class RotationJournal {
     return records
   }
 
-  /** The unfinished rotation of this account, if there is one. */
-  async unfinished(key: string): Promise<RotationRecord | undefined> {
-    return (await this.list()).find((record) => accountKey(record) === key && !FINISHED_STATES.has(record.state))
-  }
-
   /**
    * Runs work holding the account's lock. Held by a live process: refused at once, exit 2; left by
    * a dead one on this host (kill -9): taken over.
@@ -138,14 +166,10 @@ export class RotationJournal {
   async withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
     await mkdir(this.directory, {recursive: true, mode: 0o700})
     const file = join(this.directory, `${createHash('sha256').update(key).digest('hex').slice(0, 24)}.lock`)
-    const account = key.replace(/^[^:]+:/, '')
     return withFileLock(file, work, {
       timeoutMs: 0,
       staleMs: Number.POSITIVE_INFINITY,
-      busy: (holder) =>
-        usageError('ROTATION_LOCKED', `${account} is being rotated by another process${holder ? ` (pid ${holder.pid} on ${holder.host})` : ''}`, {
-          hint: 'wait for it to finish (`dbakit secret status` shows where it is): two rotations of one account at once could lose a password',
-        }),
+      busy: (holder) => lockedError(key, holder ? `pid ${holder.pid} on ${holder.host}` : undefined),
       unwritable: (error) => environmentError('ROTATION_JOURNAL_UNWRITABLE', `cannot create the rotation lock ${file}: ${(error as Error).message}`, {hint: 'check that the state directory exists and is writable by this user'}),
     })
   }

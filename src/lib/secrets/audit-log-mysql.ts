@@ -1,10 +1,10 @@
 import {DbakitError, ExitCode, environmentError, usageError} from '../core/errors.ts'
+import {STATE_DATABASE} from '../core/paths.ts'
 import {redactSecrets} from '../core/text.ts'
 import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {entryHash, nextEntry, parseEntry, verifyChain, type AuditEntry, type AuditLog, type StoredRecord} from './audit-log.ts'
 
-export const DEFAULT_STATE_DATABASE = 'dbakit_state'
 export const AUDIT_TABLE = 'secret_audit_log'
 
 const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/
@@ -83,7 +83,7 @@ const MAX_ATTEMPTS = 200
  * so two appenders that read the same head cannot both commit, and the loser retries on the new head.
  */
 export async function mysqlAuditLog(target: ConnectionTarget): Promise<AuditLog> {
-  const database = target.url.database ?? DEFAULT_STATE_DATABASE
+  const database = target.url.database ?? STATE_DATABASE
   if (!IDENTIFIER.test(database)) {
     throw usageError('STORE_DATABASE_INVALID', `--store names database "${database}", which is not a plain identifier`, {hint: 'use letters, digits and _ only, e.g. mysql://user@host:3306/dbakit_state'})
   }
