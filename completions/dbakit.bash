@@ -308,7 +308,7 @@ _dbakit() {
         --store) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--color --connect-timeout --discard-after --force-discard --json --password-stdin --profile -p --replica --replica-timeout --store --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--color --connect-timeout --discard-after --dry-run --force-discard --json --password-stdin --profile -p --replica --replica-timeout --store --url --verbose --yes -y" -- "$cur")) ;;
     "secret rollback")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;

@@ -28,6 +28,8 @@ export abstract class RotationCommand extends BaseCommand {
   protected async withRotation<T>(flags: {store?: string}, work: (context: RotationContext) => Promise<T>): Promise<T> {
     const {openRotationJournal} = await import('./lib/rotation/index.ts')
     const journal = await openRotationJournal({...(flags.store === undefined ? {} : {store: await this.server({url: flags.store})}), env: process.env})
+    // Every transition is journaled before the server changes: an interrupted rotation is resumable as it is.
+    this.onInterrupt(() => journal.close())
     const progress = this.progress()
     try {
       return await this.withSecrets(flags, (secrets) =>

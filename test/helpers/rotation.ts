@@ -81,7 +81,10 @@ export class LoginLoop {
 }
 
 /** The state each rotation in a home's journal is at. */
-export function journalStates(home: string): string[] {
+export const journalStates = (home: string): string[] => journalRecords(home).map((record) => record.state)
+
+/** The journal records of a home's rotations. */
+export function journalRecords(home: string): Array<{state: string; switchedAt?: string}> {
   const directory = join(home, 'state', 'rotations')
   let names: string[]
   try {
@@ -89,5 +92,5 @@ export function journalStates(home: string): string[] {
   } catch {
     return []
   }
-  return names.filter((name) => /^\d{8}T\d{6}Z-[0-9a-f]{8}\.json$/.test(name)).map((name) => (JSON.parse(readFileSync(join(directory, name), 'utf8')) as {state: string}).state)
+  return names.filter((name) => /^\d{8}T\d{6}Z-[0-9a-f]{8}\.json$/.test(name)).map((name) => JSON.parse(readFileSync(join(directory, name), 'utf8')) as {state: string; switchedAt?: string})
 }

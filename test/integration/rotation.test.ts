@@ -9,7 +9,7 @@ import {createConnection, type Connection} from 'mysql2/promise'
 import {Redis} from 'ioredis'
 import {kmsHome, signalWhen} from '../helpers/backup.ts'
 import {runCli, type CliOptions} from '../helpers/cli.ts'
-import {journalStates, LoginLoop, mysqlLogin, redisLogin} from '../helpers/rotation.ts'
+import {journalRecords, journalStates, LoginLoop, mysqlLogin, redisLogin} from '../helpers/rotation.ts'
 import {mariadb, mongodbSkipReason, mongodbUri, mysqlSkipReason, mysqlUrl, redis} from '../helpers/services.ts'
 
 const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`
@@ -153,7 +153,9 @@ describe('secret rotate on MariaDB primary + replica', () => {
     let locked = state === 'set'
     const killed = await mysqlRun(own, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--secret', secret, '--discard-after', '120s', '--yes'], {}, {
       onSpawn: signalWhen('SIGKILL', async () => {
-        const [now] = journalStates(own.dir)
+        const [record] = journalRecords(own.dir)
+        // Verified is written just before the secret switches: held means switched and waiting.
+        const now = record?.state === 'verified' && !record.switchedAt ? 'switching' : record?.state
         if (state === 'discarded' && now === 'verified' && !locked) {
           locked = true
           await holder.query('LOCK TABLES mysql.global_priv READ')
@@ -177,9 +179,11 @@ describe('secret rotate on MariaDB primary + replica', () => {
       // Until it is resumed, the secret's password logs in (the old one, or the new one from verified on).
       const meanwhile = await secretValue(own, secret)
       assert.equal(await logsIn(primaryLogin(user), meanwhile), true)
-      const resumed = await mysqlRun(own, ['secret', 'resume', id, '--json'])
+      // Resumed with `secret resume`, or (at discarded) by running the same rotate again.
+      const again = state === 'discarded' ? ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--secret', secret, '--yes', '--json'] : ['secret', 'resume', id, '--yes', '--json']
+      const resumed = await mysqlRun(own, again)
       assert.equal(resumed.code, 0, resumed.stderr)
-      assert.equal(json<{state: string; resumed: boolean}>(resumed.stdout).state, 'done')
+      assert.deepEqual(json<{id: string; state: string; resumed: boolean}>(resumed.stdout), {...json(resumed.stdout), id, state: 'done', resumed: true})
       const fresh = await secretValue(own, secret)
       assert.notEqual(fresh, old)
       for (const login of [primaryLogin(user), replicaLogin(user)]) {
@@ -218,7 +222,7 @@ describe('secret rotate on MariaDB primary + replica', () => {
     assert.match(refused!.stderr, /is being rotated by another process \(its lock is held by the session of dbakit@/)
     assert.deepEqual(journalStates(a.dir), [], 'the journal went to the state directory too')
     const [rotation] = json<{rotations: Array<{id: string}>}>((await mysqlRun(a, ['secret', 'status', '--store', store, '--json'])).stdout).rotations
-    const resumed = await mysqlRun(a, ['secret', 'resume', rotation!.id, '--store', store])
+    const resumed = await mysqlRun(a, ['secret', 'resume', rotation!.id, '--store', store, '--yes'])
     assert.equal(resumed.code, 0, resumed.stderr)
     assert.equal(await stateInStore(), 'done')
     assert.equal(await logsIn(primaryLogin(user), await secretValue(a, `shared/${user}`)), true)
@@ -275,6 +279,46 @@ describe('secret rotate refuses bad input, and changes nothing', () => {
     assert.equal(result.code, 2, result.stderr)
     assert.match(result.stderr, /read-only replica[\s\S]*point --profile\/--url at the primary, 127\.0\.0\.1:33701/)
     await unchanged()
+  })
+
+  /** Statements on the primary that do not reach the replica, as someone with sql_log_bin=0 makes them. */
+  const unlogged = async (statement: string, values: unknown[]) => {
+    const connection = await admin()
+    try {
+      await connection.query('SET SESSION sql_log_bin = 0')
+      await connection.query(statement, values)
+    } finally {
+      await connection.end()
+    }
+  }
+
+  it('an account the replica lacks (created with sql_log_bin=0): exit 2 naming the replica, replication left running', async () => {
+    const lonely = `rot_${tag}_lonely`
+    await unlogged('CREATE USER ?@? IDENTIFIED BY ?', [lonely, '%', old])
+    try {
+      const result = await rotate(['--user', lonely])
+      assert.equal(result.code, 2, result.stderr)
+      assert.match(result.stderr, new RegExp(`exists on the primary but not on replica ${new URL(mariadb.replicaUrl).host}[\\s\\S]*would stop replication`))
+      const [status] = await sql<{Slave_SQL_Running: string}>('SHOW SLAVE STATUS', [], mariadb.replicaUrl)
+      assert.equal(status!.Slave_SQL_Running, 'Yes')
+    } finally {
+      await unlogged('DROP USER ?@?', [lonely, '%'])
+    }
+  })
+
+  it('a password changed on the primary with sql_log_bin=0: exit 2 naming the replica that lacks the change', async () => {
+    const diverged = await mariadbUser(old)
+    await unlogged('ALTER USER ?@? IDENTIFIED BY ?', [diverged, '%', 'changed-on-the-primary-only'])
+    const result = await rotate(['--user', diverged])
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(result.stderr, new RegExp(`replica ${new URL(mariadb.replicaUrl).host} does not have the password ${diverged}@% has on the primary: a change made with sql_log_bin=0`))
+    assert.equal(await logsIn(replicaLogin(diverged), old), true)
+  })
+
+  it('the account the connection itself uses: exit 2, so the profile is not left with the old password', async () => {
+    const result = await rotate(['--user', 'dbakit', '--host', '127.0.0.1'])
+    assert.equal(result.code, 2, result.stderr)
+    assert.match(result.stderr, /dbakit@127\.0\.0\.1 is the account this connection logs in as[\s\S]*connect as another administrator/)
   })
 
   it('an admin without CREATE USER: exit 3 naming the grant', async () => {
@@ -425,6 +469,34 @@ describe('secret rotate on Redis primary + replica', () => {
     assert.deepEqual(await aclRules(user), before, 'the ACL rules or the number of passwords changed')
   })
 
+  it('names the clients whose logins are refused once the old password is gone (ACL LOG)', async () => {
+    const home = await kmsHome()
+    const old = `old-${randomBytes(6).toString('hex')}`
+    const user = await redisUser(old)
+    // A client that never reads the secret again: it keeps logging in with the old password.
+    let stopping = false
+    const stale = (async () => {
+      while (!stopping) await logsIn((password) => redisLogin(redis.primaryUrl, user, password), old)
+    })()
+    // Once the old password is being removed, the replica is paused for a moment: the rotation's last
+    // checks wait on it, and the stale client is refused on the primary meanwhile, for certain.
+    const replica = await redisAdmin(redis.replicaUrl)
+    let paused = false
+    const rotated = await redisRun(home, ['secret', 'rotate', '--url', redis.primaryUrl, '--user', user, '--grace', '0s', '--discard-after', '0s', '--yes', '--json'], {
+      onSpawn: signalWhen('SIGCONT', async () => {
+        if (paused || journalStates(home.dir)[0] !== 'discarded') return false
+        paused = true
+        await replica.call('CLIENT', 'PAUSE', '1000', 'ALL')
+        return true
+      }),
+    })
+    replica.disconnect()
+    stopping = true
+    await stale
+    assert.equal(rotated.code, 0, rotated.stderr)
+    assert.ok(json<{warnings: string[]}>(rotated.stdout).warnings.some((warning) => new RegExp(`login\\(s\\) as ${user} were refused since the old password was removed \\(127\\.0\\.0\\.1:\\d+ id \\d+ from 127\\.0\\.0\\.1:\\d+`).test(warning)), rotated.stdout)
+  })
+
   it('resumes after kill -9 at verified, and rolls back to the old password', async () => {
     const home = await kmsHome()
     const old = `old-${randomBytes(6).toString('hex')}`
@@ -433,11 +505,11 @@ describe('secret rotate on Redis primary + replica', () => {
     await storeSecret(home, secret, old)
     const straggler = new Redis({...connectionOf(redis.primaryUrl), username: user, password: old, lazyConnect: true, enableReadyCheck: false})
     await straggler.connect()
-    const killed = await redisRun(home, ['secret', 'rotate', '--url', redis.primaryUrl, '--user', user, '--secret', secret, '--discard-after', '120s', '--yes'], {onSpawn: signalWhen('SIGKILL', () => journalStates(home.dir)[0] === 'verified')})
+    const killed = await redisRun(home, ['secret', 'rotate', '--url', redis.primaryUrl, '--user', user, '--secret', secret, '--discard-after', '120s', '--yes'], {onSpawn: signalWhen('SIGKILL', () => Boolean(journalRecords(home.dir)[0]?.switchedAt))})
     assert.equal(killed.signal, 'SIGKILL')
     straggler.disconnect()
     const [rotation] = json<{rotations: Array<{id: string}>}>((await home.run(['secret', 'status', '--json'])).stdout).rotations
-    const resumed = await redisRun(home, ['secret', 'resume', rotation!.id, '--json'])
+    const resumed = await redisRun(home, ['secret', 'resume', rotation!.id, '--yes', '--json'])
     assert.equal(resumed.code, 0, resumed.stderr)
     const fresh = await secretValue(home, secret)
     assert.deepEqual((await aclRules(user)).map((node) => node.passwords), [1, 1])
@@ -469,7 +541,7 @@ describe('secret rotate on Redis primary + replica', () => {
 
   it('a replica as the target: exit 2 pointing at the primary', async () => {
     const home = await kmsHome()
-    const result = await redisRun(home, ['secret', 'rotate', '--url', redis.replicaUrl, '--user', 'dbakit', '--yes'])
+    const result = await redisRun(home, ['secret', 'rotate', '--url', redis.replicaUrl, '--user', 'app', '--yes'])
     assert.equal(result.code, 2, result.stderr)
     assert.match(result.stderr, new RegExp(`point --profile/--url at the primary, ${new URL(redis.primaryUrl).host}`))
   })

@@ -1,3 +1,4 @@
+import {usageError} from '../core/errors.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import type {RotationEngine, RotationNode} from './journal.ts'
 
@@ -54,6 +55,8 @@ export interface AccountAdapter {
   /** Per node, the newest session id now: sessions up to it may have logged in with the old password. */
   sessionMark(): Promise<Record<string, number>>
   sessionsBefore(mark: Record<string, number>): Promise<StraggleSession[]>
+  /** Logins refused since `since` (epoch ms), where the server records them (Redis ACL LOG): clients still on the old password. */
+  refusedLoginsSince?(since: number): Promise<StraggleSession[]>
   close(): Promise<void>
 }
 
@@ -94,4 +97,11 @@ export const targetAs = (target: ConnectionTarget, user: string, password: strin
 export async function nodeTarget(request: AccountRequest, node: RotationNode): Promise<ConnectionTarget> {
   if (!node.profile) return targetAt(request.target, node.address)
   return request.replicas.find((replica) => replica.profile === node.profile)?.target ?? (await request.resolveProfile(node.profile))
+}
+
+/** The account dbakit is connected as: its profile would keep the old password, and the next connection would fail. */
+export function selfRotation(account: string) {
+  return usageError('ROTATION_SELF', `${account} is the account this connection logs in as: rotating it would leave the profile or DBAKIT_PASSWORD with the old password`, {
+    hint: 'connect as another administrator (--profile/--url) to rotate this one',
+  })
 }

@@ -110,28 +110,27 @@ const STEPS: Record<string, string> = {
  */
 export async function rotate(request: RotateRequest, context: RotationContext): Promise<RotationReport | (RotationPlan & {dryRun: true})> {
   const adapter = await openAccount({...request, ...(request.target.engine === 'mongodb' ? {activeUser: await activeUserOf(request, context)} : {})})
+  let unfinished: RotationRecord | undefined
   try {
     const key = accountKey({engine: adapter.engine, nodes: adapter.nodes, account: adapter.account})
-    const unfinished = await context.journal.unfinished(key)
+    unfinished = await context.journal.unfinished(key)
+    if (unfinished && request.secret !== undefined && unfinished.secret !== request.secret) {
+      throw usageError('ROTATION_UNFINISHED', `${adapter.account} has an unfinished rotation ${unfinished.id} (at ${unfinished.state}) into secret ${unfinished.secret}`, {hint: `finish it with \`dbakit secret resume ${unfinished.id} --yes\` or undo it with \`dbakit secret rollback ${unfinished.id} --yes\` first`})
+    }
     if (unfinished && request.dryRun) return {...planOf(unfinished, adapter, unfinished.secretExisted), steps: [`resume rotation ${unfinished.id}, left at ${unfinished.state}`], dryRun: true}
-    if (request.dryRun) return await begin(request, adapter, context)
-    return await context.journal.withLock(key, () => begin(request, adapter, context))
+    if (!unfinished) return await (request.dryRun ? begin(request, adapter, context) : context.journal.withLock(key, () => begin(request, adapter, context)))
   } finally {
     await adapter.close()
   }
+  // A rerun after a crash: the rotation goes on from its journal, as `secret resume` does it.
+  return resume(unfinished.id, request, context)
 }
 
 async function begin(request: RotateRequest, adapter: AccountAdapter, context: RotationContext): Promise<RotationReport | (RotationPlan & {dryRun: true})> {
-  const key = accountKey({engine: adapter.engine, nodes: adapter.nodes, account: adapter.account})
-  // Looked at again under the lock: the one found before may have finished meanwhile.
-  const unfinished = await context.journal.unfinished(key)
   const secret = request.secret ?? defaultSecretName(request.target, adapter.account)
-  if (unfinished) {
-    if (unfinished.secret !== secret && request.secret !== undefined) {
-      throw usageError('ROTATION_UNFINISHED', `${adapter.account} has an unfinished rotation ${unfinished.id} (at ${unfinished.state}) into secret ${unfinished.secret}`, {hint: `finish it with \`dbakit secret resume ${unfinished.id}\` or undo it with \`dbakit secret rollback ${unfinished.id}\` first`})
-    }
-    return await drive(unfinished, adapter, await partsOf(unfinished, context), context, true)
-  }
+  // Under the lock now: a rotation that began (and died) since the first look must be finished first.
+  const started = await context.journal.unfinished(accountKey({engine: adapter.engine, nodes: adapter.nodes, account: adapter.account}))
+  if (started) throw usageError('ROTATION_UNFINISHED', `${adapter.account} has an unfinished rotation ${started.id} (at ${started.state}), begun a moment ago`, {hint: `run the command again: it goes on with ${started.id}`})
   const existing = await context.secrets.locate(secret)
   let oldPassword: string | undefined
   if (existing) {
@@ -254,9 +253,9 @@ async function transition(record: RotationRecord, state: RotationState, note: st
 /** An error on the way, with the way on: the rotation's state and its id in the hint. */
 function stopped(error: unknown, record: RotationRecord): unknown {
   if (!isDbakitError(error) || error.code === 'INTERRUPTED') return error
-  const hint = (error.hint ?? '').replaceAll(' ID`', ` ${record.id}\``)
+  const hint = (error.hint ?? '').replaceAll(' ID`', ` ${record.id} --yes\``)
   return new DbakitError(error.exitCode, error.code, `${error.message} (rotation ${record.id} stopped at ${record.state})`, {
-    hint: hint || `\`dbakit secret resume ${record.id}\` goes on from there, \`dbakit secret rollback ${record.id}\` undoes it`,
+    hint: hint || `\`dbakit secret resume ${record.id} --yes\` goes on from there, \`dbakit secret rollback ${record.id} --yes\` undoes it`,
     data: {...error.data, rotation: record.id, state: record.state},
   })
 }
@@ -300,8 +299,11 @@ async function drive(record: RotationRecord, adapter: AccountAdapter, passwords:
       await transition(record, 'discarded', lingering.length > 0 ? `removing the old password although ${lingering.length} session(s) from before the switch are connected (--force-discard)` : 'removing the old password', context)
     }
     if (record.state === 'discarded') {
+      const discardedAt = Date.now()
       await adapter.apply('drop-old', passwords)
       checks = await adapter.verify(passwords.newPassword)
+      const refused = (await adapter.refusedLoginsSince?.(discardedAt)) ?? []
+      if (refused.length > 0) record.warnings.push(`${refused.length} login(s) as ${adapter.account} were refused since the old password was removed (${describeSessions(refused)}): those clients still use it; \`secret rollback ${record.id}\` restores it`)
       record.retainUntil = new Date(Date.now() + record.retainMs).toISOString()
       await transition(record, 'done', `old password removed; \`secret rollback ${record.id}\` restores it until ${record.retainUntil}`, context)
     }

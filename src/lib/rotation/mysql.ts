@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
-import {environmentError, usageError} from '../core/errors.ts'
+import {environmentError, isDbakitError, usageError} from '../core/errors.ts'
 import {closestMatch} from '../core/text.ts'
 import {compareVersions} from '../connect/capabilities.ts'
 import {errnoOf, openMysql, permissionFailure, type MysqlSession} from '../connect/drivers/mysql.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
-import {addressOf, nodeTarget, targetAs, type AccountAdapter, type AccountRequest, type CredentialStep, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
+import {addressOf, nodeTarget, selfRotation, targetAs, type AccountAdapter, type AccountRequest, type CredentialStep, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
 import type {RotationNode} from './journal.ts'
 
 /** One way an account may log in: MariaDB keeps several, joined with OR. */
@@ -127,6 +127,8 @@ export class MysqlAccount implements AccountAdapter {
       // ALTER USER waits for the grant tables' metadata lock; MariaDB's default wait is a day.
       await session.query(`SET SESSION lock_wait_timeout = ${ALTER_LOCK_WAIT_SECONDS}`)
       const host = await findAccount(session, request.user, request.host, request.target)
+      const [self] = await session.query<{account: string}>('SELECT CURRENT_USER() AS account')
+      if (self?.account === `${request.user}@${host}`) throw selfRotation(`${request.user}@${host}`)
       await requireCreateUser(session)
       const account = new MysqlAccount(engine, request.user, host, opened, request.replicaTimeoutMs)
       const nodes = request.nodes?.filter((node) => node.role === 'replica') ?? (await discoverReplicas(session, request, account.warnings))
@@ -134,6 +136,7 @@ export class MysqlAccount implements AccountAdapter {
         const target = await nodeTarget(request, node)
         opened.push({info: node, session: await openMysql(target), target})
       }
+      if (!request.nodes) await account.refuseDivergedReplicas()
       return account
     } catch (error) {
       await Promise.all(opened.map((node) => node.session.close()))
@@ -143,6 +146,31 @@ export class MysqlAccount implements AccountAdapter {
 
   async close(): Promise<void> {
     await Promise.all(this.nodeList.map((node) => node.session.close()))
+  }
+
+  /**
+   * Every replica must hold the account as the primary does: the ALTER USER replicates, and on a
+   * replica without the account it would stop replication; on one whose password differs (a change
+   * made with sql_log_bin=0) it would silently replace the password that works there.
+   */
+  private async refuseDivergedReplicas(): Promise<void> {
+    const stored = async (node: Node) => JSON.stringify(await (this.engine === 'mariadb' ? this.mariadbAlternatives(node) : this.mysql8Credential(node)).catch((error) => (isDbakitError(error) && error.code === 'ROTATION_ACCOUNT_MISSING' ? null : Promise.reject(error))))
+    const primary = await stored(this.primary)
+    for (const node of this.nodeList.slice(1)) {
+      const there = await stored(node)
+      if (there === 'null') {
+        throw usageError('ROTATION_ACCOUNT_MISSING_ON_REPLICA', `${this.account} exists on the primary but not on replica ${node.info.address} (it was created with sql_log_bin=0, or the replica filters the mysql schema): the ALTER USER would stop replication there`, {
+          hint: 'create the account on the replica as it is on the primary (or fix the filter), then rotate; nothing was changed',
+          data: {node: node.info.address},
+        })
+      }
+      if (there !== primary) {
+        throw usageError('ROTATION_REPLICA_DIVERGED', `replica ${node.info.address} does not have the password ${this.account} has on the primary: a change made with sql_log_bin=0 (or on the replica itself) did not replicate`, {
+          hint: 'decide which password is right and set it on both, then rotate; a rotation now would replace the one that works on the replica; nothing was changed',
+          data: {node: node.info.address},
+        })
+      }
+    }
   }
 
   async capture(): Promise<AuthAlternative[] | Mysql8Credential> {

@@ -3,7 +3,7 @@ import {environmentError, usageError} from '../core/errors.ts'
 import {closestMatch} from '../core/text.ts'
 import {checkRedisLogin, openRedis, type RedisSession} from '../connect/drivers/redis.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
-import {addressOf, nodeTarget, targetAs, type AccountAdapter, type AccountRequest, type CredentialStep, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
+import {addressOf, nodeTarget, selfRotation, targetAs, type AccountAdapter, type AccountRequest, type CredentialStep, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
 import type {RotationNode} from './journal.ts'
 
 /** What Redis stores of a password: its SHA-256 in hex. `#hash` adds one and `!hash` removes one, so no password is sent. */
@@ -54,6 +54,7 @@ export class RedisAccount implements AccountAdapter {
   }
 
   static async open(request: AccountRequest): Promise<RedisAccount> {
+    if ((request.target.user ?? 'default') === request.user) throw selfRotation(request.user)
     const opened: Node[] = []
     try {
       const primary = await openNode({address: addressOf(request.target), role: 'primary', foundBy: 'target'}, request.target)
@@ -176,6 +177,20 @@ export class RedisAccount implements AccountAdapter {
     for (const node of this.nodeList) {
       for (const client of await this.clients(node)) {
         if (client.user === this.account && client.id <= (mark[node.info.address] ?? 0)) found.push({address: node.info.address, id: client.id, client: client.addr, ageSeconds: client.age})
+      }
+    }
+    return found
+  }
+
+  async refusedLoginsSince(since: number): Promise<StraggleSession[]> {
+    const found: StraggleSession[] = []
+    const window = (Date.now() - since) / 1000
+    for (const node of this.nodeList) {
+      for (const reply of (await node.session.client.call('ACL', 'LOG', '128')) as unknown[][]) {
+        const entry = parseAclUser(reply)
+        if (entry.reason !== 'auth' || entry.username !== this.account || Number(entry['age-seconds']) > window) continue
+        const client = Object.fromEntries(String(entry['client-info'] ?? '').split(' ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
+        found.push({address: node.info.address, id: Number(client.id ?? 0), client: client.addr ?? '?'})
       }
     }
     return found
