@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {createConnection} from 'mysql2/promise'
@@ -35,18 +36,22 @@ export async function redisLogin(url: string, user: string, password: string): P
 
 /**
  * Applications logging in over and over during a rotation, each time with the password that
- * `secret get` returns at that moment (the library call behind it, in this process), until stopped.
+ * `secret get` returns at that moment (the library call behind it, in this process), until stopped:
+ * `clients` loops per node.
  */
 export class LoginLoop {
   private stopping = false
+  private readonly nodes: string[]
   private readonly runs: Array<Promise<LoginTally>>
   /** Settles when every client has logged in once: the KMS key is derived, the loop is at speed. */
   readonly ready: Promise<unknown>
 
-  constructor(home: {dir: string; env: Record<string, string>}, secret: string, logins: Array<(password: string) => Promise<void>>) {
+  constructor(home: {dir: string; env: Record<string, string>}, secret: string, nodes: Record<string, (password: string) => Promise<void>>, clients = 2) {
     const env = {...process.env, ...home.env}
     const warm: Array<Promise<void>> = []
-    this.runs = logins.map((login) => {
+    this.nodes = Object.keys(nodes).flatMap((node) => Array<string>(clients).fill(node))
+    this.runs = this.nodes.map((node) => {
+      const login = nodes[node]!
       let warmed!: () => void
       warm.push(new Promise<void>((resolve) => (warmed = resolve)))
       return withSecrets({configPath: join(home.dir, 'config.yaml'), env, warn: () => {}}, async (secrets: Secrets) => {
@@ -74,9 +79,27 @@ export class LoginLoop {
     this.ready = Promise.all(warm)
   }
 
-  async stop(): Promise<LoginTally[]> {
+  /** Per node, every client's logins and failures together. */
+  async stop(): Promise<Record<string, LoginTally>> {
     this.stopping = true
-    return Promise.all(this.runs)
+    const tallies = await Promise.all(this.runs)
+    const byNode: Record<string, LoginTally> = {}
+    tallies.forEach((tally, index) => {
+      const sum = (byNode[this.nodes[index]!] ??= {logins: 0, failures: [], seconds: 0})
+      sum.logins += tally.logins
+      sum.failures.push(...tally.failures)
+      sum.seconds = Math.max(sum.seconds, tally.seconds)
+    })
+    return byNode
+  }
+}
+
+/** No login failed on any node; the rates go to the test's output. */
+export function assertNoFailedLogins(tallies: Record<string, LoginTally>, what: string): void {
+  for (const [node, tally] of Object.entries(tallies)) {
+    assert.deepEqual(tally.failures, [], `a login to the ${node} failed during the rotation`)
+    assert.ok(tally.logins > 0, `no login to the ${node} was made`)
+    process.stdout.write(`# ${what} ${node}: ${tally.logins} logins in ${tally.seconds.toFixed(2)} s (${Math.round(tally.logins / tally.seconds)}/s), 0 failed\n`)
   }
 }
 
