@@ -316,7 +316,8 @@ async function drive(record: RotationRecord, adapter: AccountAdapter, passwords:
 async function undo(record: RotationRecord, adapter: AccountAdapter, passwords: Passwords, context: RotationContext): Promise<RotationReport> {
   let checks: NodeCheck[] = []
   try {
-    const changed = record.state !== 'pending' && !(record.state === 'rolling-back' && record.history.at(-2)?.state === 'pending')
+    // The server was changed once the journal said set: before that, only the sealed new password exists.
+    const changed = record.history.some((step) => step.state === 'set')
     await transition(record, 'rolling-back', changed ? 'adding the old password back' : 'nothing was changed on the server', context)
     if (changed) {
       await adapter.apply('add-old', passwords)
