@@ -2,12 +2,13 @@
 _dbakit() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "audit autocomplete backup kms profile schema secret" -- "$cur")); return
+    COMPREPLY=($(compgen -W "audit autocomplete backup capacity kms profile schema secret" -- "$cur")); return
   fi
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
       backup) COMPREPLY=($(compgen -W "cleanup create delete list restore show verify" -- "$cur")); return ;;
+      capacity) COMPREPLY=($(compgen -W "report" -- "$cur")); return ;;
       kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
       schema) COMPREPLY=($(compgen -W "abort change cleanup cutover pause plan resume rollback status" -- "$cur")); return ;;
@@ -15,7 +16,7 @@ _dbakit() {
     esac
   fi
   local id=${COMP_WORDS[1]}
-  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit backup kms profile schema secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
+  case "${COMP_WORDS[2]}" in -*|"") ;; *) [ -n "$(compgen -W "audit backup capacity kms profile schema secret" -X "!${COMP_WORDS[1]}")" ] && id="$id ${COMP_WORDS[2]}" ;; esac
   case "$id" in
     "audit")
       case "$prev" in
@@ -118,6 +119,19 @@ _dbakit() {
         --url) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--color --connect-timeout --json --password-stdin --profile -p --repo --restore-test --s3-endpoint --threads --url --verbose" -- "$cur")) ;;
+    "capacity report")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --disk-size) COMPREPLY=(); return ;;
+        --fail-on-usage) COMPREPLY=(); return ;;
+        --format) COMPREPLY=($(compgen -W "table json csv" -- "$cur")); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --sample-rows) COMPREPLY=(); return ;;
+        --sample-tables) COMPREPLY=(); return ;;
+        --top) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --disk-size --fail-on-usage --format --json --password-stdin --profile -p --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;

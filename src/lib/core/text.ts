@@ -1,3 +1,5 @@
+import {usageError} from './errors.ts'
+
 /** Levenshtein distance, for "did you mean" suggestions on commands and flags. */
 export function editDistance(a: string, b: string): number {
   let previous = Array.from({length: b.length + 1}, (_, index) => index)
@@ -56,6 +58,14 @@ export function formatBytes(bytes: number): string {
     unit++
   }
   return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
+/** `500G`, `1.5T`, `2048M`, `1048576` (bytes): sizes as people write them, in powers of 1024. */
+export function parseBytes(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGTP]i?B?|B)?$/i.exec(text.trim())
+  if (!match) throw usageError('SIZE_INVALID', `${flag} ${text} is not a size`, {hint: 'write it like 500G, 1.5T or 2048M (powers of 1024), or a number of bytes'})
+  const power = ' KMGTP'.indexOf((match[2] ?? ' ')[0]!.toUpperCase().replace('B', ' '))
+  return Math.round(Number(match[1]) * 1024 ** Math.max(0, power))
 }
 
 /**

@@ -1,0 +1,81 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, serverFlags} from '../../base-command.ts'
+import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
+import {renderKeyValues, renderTable} from '../../lib/core/table.ts'
+import {formatBytes, formatCount, parseBytes} from '../../lib/core/text.ts'
+import type {InstanceCapacity} from '../../lib/capacity/index.ts'
+
+const csvCell = (value: string | number | boolean | null | undefined) => {
+  const text = value === null || value === undefined ? '' : String(value)
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+export default class CapacityReport extends BaseCommand {
+  static override summary = 'Sizes you can trust: on-disk truth, estimates marked, reclaimable space, auto-increment headroom, disk and binlogs.'
+  static override description = `MySQL/MariaDB: every table's size on disk from the tablespace views (exact), information_schema's data, index and row figures (estimates, marked ~), and the space OPTIMIZE TABLE would free. For the --sample-tables biggest tables that is the file size less a rebuild sized from a sample of their rows (information_schema's DATA_FREE, used for the others, misses the half-empty pages a mass delete leaves). A bounded number of queries, not one per table, plus one sample query per sampled table. --analyze refreshes those tables' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE), for row counts that lag a mass delete.
+
+Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the server cannot be reached or read.`
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> -p prod',
+    '<%= config.bin %> <%= command.id %> -p prod --format csv > sizes.csv',
+    '<%= config.bin %> <%= command.id %> -p prod --fail-on-usage 88 --json',
+  ]
+  static override flags = {
+    format: Flags.option({options: ['table', 'json', 'csv'] as const, default: 'table', summary: 'Output format (--json is the same as --format json).'})(),
+    top: Flags.integer({summary: 'Tables listed in the table format (biggest first; json and csv list all).', default: 20, min: 1}),
+    'sample-tables': Flags.integer({summary: 'How many of the biggest InnoDB tables get a sampled estimate of their reclaimable space.', default: 20, min: 0}),
+    'sample-rows': Flags.integer({summary: 'Rows read from each sampled table.', default: 5000, min: 1}),
+    analyze: Flags.boolean({summary: 'Refresh the sampled tables\' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE).'}),
+    'disk-size': Flags.string({summary: 'The data directory\'s disk size, where the server cannot say (a remote host without the DISKS plugin), e.g. 500G.'}),
+    'fail-on-usage': Flags.integer({summary: 'Exit 1 when the disk is at least this full (percent).', min: 1, max: 100}),
+    ...serverFlags,
+  }
+
+  async run(): Promise<InstanceCapacity & {diskUsedPercent: number | null}> {
+    const {flags} = await this.parse(CapacityReport)
+    const format = this.jsonEnabled() ? 'json' : flags.format
+    const diskBytes = flags['disk-size'] === undefined ? undefined : parseBytes(flags['disk-size'], '--disk-size')
+    const {capacityReport, diskUsedPercent, formatFigure, totals} = await import('../../lib/capacity/index.ts')
+    const report = await capacityReport(await this.server(flags), {sampleTables: flags['sample-tables'], sampleRows: flags['sample-rows'], ...(flags.analyze ? {analyze: true} : {}), ...(diskBytes === undefined ? {} : {diskBytes})})
+    const used = diskUsedPercent(report)
+    for (const warning of report.warnings) this.logger.warn(warning)
+    const result = {...report, diskUsedPercent: used}
+    if (format === 'json') {
+      if (!this.jsonEnabled()) this.print(JSON.stringify(result, null, 2))
+    } else if (format === 'csv') {
+      this.print(
+        [
+          ['database', 'table', 'engine', 'on_disk_bytes', 'on_disk_exact', 'data_bytes', 'index_bytes', 'rows', 'reclaimable_bytes', 'reclaimable_source', 'auto_increment_used_percent'].join(','),
+          ...report.tables.map((t) => [t.database, t.table, t.engine, t.onDisk.value, t.onDisk.exact, t.data.value, t.indexes.value, t.rows.value, t.reclaimable.value, t.reclaimable.source, t.autoIncrement ? t.autoIncrement.usedPercent.toFixed(4) : ''].map(csvCell).join(',')),
+        ].join('\n'),
+      )
+    } else {
+      const sums = totals(report)
+      this.print(
+        renderKeyValues([
+          ['instance', `${report.instance} (${report.engine} ${report.version})`],
+          ['disk', report.disk ? `${formatFigure(report.disk.used)} used of ${formatFigure(report.disk.total)}${used === null ? '' : ` (${used.toFixed(1)}%)`} under ${report.disk.path}` : 'unknown (pass --disk-size)'],
+          ['tables on disk', `${formatFigure(sums.onDisk)} in ${formatCount(report.tables.length)} tables`],
+          ['reclaimable', `${formatFigure(sums.reclaimable)} (what OPTIMIZE TABLE would free)`],
+          ['binlogs', formatFigure(report.binlogs)],
+        ]),
+      )
+      if (report.tables.length > 0) {
+        this.print(
+          await renderTable(
+            ['TABLE', 'ON DISK', 'ROWS', 'DATA', 'INDEXES', 'RECLAIMABLE', 'AUTO-INC'],
+            report.tables.slice(0, flags.top).map((t) => [`${t.database}.${t.table}`, formatFigure(t.onDisk), formatFigure(t.rows, formatCount), formatFigure(t.data), formatFigure(t.indexes), formatFigure(t.reclaimable), t.autoIncrement ? `${t.autoIncrement.usedPercent.toFixed(1)}%` : '']),
+          ),
+        )
+        this.note('~ marks an estimate (information_schema statistics, or a sample); the rest is read from the files or the server\'s counters.')
+      }
+    }
+    if (flags['fail-on-usage'] !== undefined) {
+      if (used === null) throw usageError('DISK_SIZE_UNKNOWN', `--fail-on-usage needs the disk's size, which ${report.instance} does not report`, {hint: 'pass --disk-size, or load MariaDB\'s DISKS plugin'})
+      if (used >= flags['fail-on-usage']) {
+        throw new DbakitError(ExitCode.findings, 'USAGE_THRESHOLD', `${report.instance}: the disk is ${used.toFixed(1)}% full, at or above --fail-on-usage ${flags['fail-on-usage']}% (${formatBytes(report.disk!.used.value!)} of ${formatBytes(report.disk!.total.value!)})`, {data: {diskUsedPercent: used}})
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {statSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {createConnection, type Connection} from 'mysql2/promise'
+import {freshHome, runCli} from '../helpers/cli.ts'
+import {mariadb} from '../helpers/services.ts'
+
+const database = `cap_${process.pid}_${randomBytes(2).toString('hex')}`
+const json = <T>(stdout: string) => JSON.parse(stdout) as T
+
+interface Table {
+  database: string
+  table: string
+  onDisk: {value: number; exact: boolean}
+  reclaimable: {value: number; exact: boolean; source: string}
+  rows: {value: number; exact: boolean}
+}
+
+/** Writes here stay on the primary (sql_log_bin=0): the replica need not copy megabytes the test throws away. */
+async function primary(): Promise<Connection> {
+  const url = new URL(mariadb.primaryUrl)
+  const connection = await createConnection({host: url.hostname, port: Number(url.port), user: url.username, password: mariadb.password, multipleStatements: true})
+  await connection.query('SET SESSION sql_log_bin = 0')
+  return connection
+}
+
+const report = async (...args: string[]) => {
+  const result = await runCli(['capacity', 'report', '--url', mariadb.primaryUrl, '--json', ...args], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}})
+  assert.equal(result.code, 0, result.stderr)
+  return json<{tables: Table[]; diskUsedPercent: number; warnings: string[]}>(result.stdout)
+}
+const tableIn = (tables: Table[], name: string) => tables.find((table) => table.database === database && table.table === name)!
+const within = (actual: number, expected: number, share: number, what: string) => assert.ok(Math.abs(actual - expected) <= share * expected, `${what}: ${actual} is not within ${share * 100}% of ${expected}`)
+
+describe('capacity report on MariaDB', () => {
+  let connection: Connection
+  let datadir: string
+  const ibd = (table: string) => statSync(join(datadir, database, `${table}.ibd`)).size
+  before(async () => {
+    connection = await primary()
+    ;[[{datadir}]] = (await connection.query('SELECT @@datadir AS datadir')) as unknown as [[{datadir: string}]]
+    await connection.query(`CREATE DATABASE \`${database}\``)
+    // The seq_1_to_N sequence tables are looked up in the current database.
+    await connection.query(`USE \`${database}\``)
+    await connection.query(`CREATE TABLE \`${database}\`.sbtest (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', KEY k_1 (k)) ENGINE=InnoDB`)
+    await connection.query(`CREATE TABLE \`${database}\`.events (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, a VARCHAR(200), b INT, c DATETIME, KEY ka (a), KEY kb (b, c)) ENGINE=InnoDB`)
+    await connection.query(`INSERT INTO \`${database}\`.sbtest (k, c, pad) SELECT FLOOR(RAND() * 300000), REPEAT(MD5(seq), 3), REPEAT('x', 60) FROM seq_1_to_300000`)
+    await connection.query(`INSERT INTO \`${database}\`.events (a, b, c) SELECT CONCAT(MD5(seq), REPEAT('y', seq % 100)), seq % 1000, NOW() - INTERVAL seq SECOND FROM seq_1_to_400000`)
+  })
+  after(async () => {
+    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``)
+    await connection.end()
+  })
+
+  it('reports the tablespace file\'s size right after a bulk insert, where information_schema still says 16 KiB', async () => {
+    const {tables} = await report()
+    for (const name of ['sbtest', 'events']) {
+      const table = tableIn(tables, name)
+      assert.equal(table.onDisk.exact, true)
+      within(table.onDisk.value, ibd(name), 0.05, `${name} on disk`)
+    }
+  })
+
+  it('after deleting two thirds of the rows, the reclaimable space is within 5% of what OPTIMIZE frees', async () => {
+    await connection.query(`DELETE FROM \`${database}\`.sbtest WHERE id % 3 <> 0; DELETE FROM \`${database}\`.events WHERE id % 3 <> 0`)
+    // Purge frees the deleted records' space in the background; the estimate is of the pages it leaves.
+    for (let waited = 0; waited < 120; waited++) {
+      const [[{length}]] = (await connection.query("SELECT COUNT AS length FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rseg_history_len'")) as unknown as [[{length: number}]]
+      if (Number(length) < 20) break
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const {tables} = await report('--analyze')
+    for (const name of ['sbtest', 'events']) {
+      const before = ibd(name)
+      const table = tableIn(tables, name)
+      within(table.onDisk.value, before, 0.05, `${name} on disk`)
+      assert.equal(table.reclaimable.exact, false)
+      assert.match(table.reclaimable.source, /rebuild/)
+      await connection.query(`OPTIMIZE TABLE \`${database}\`.\`${name}\``)
+      const freed = before - ibd(name)
+      process.stdout.write(`# ${name}: reclaimable ${table.reclaimable.value} bytes reported, OPTIMIZE freed ${freed}\n`)
+      within(table.reclaimable.value, freed, 0.05, `${name} reclaimable`)
+    }
+  })
+
+  it('exits 1 when the disk is at or above --fail-on-usage, and 0 below it', async () => {
+    const {diskUsedPercent} = await report()
+    const run = (percent: number) => runCli(['capacity', 'report', '--url', mariadb.primaryUrl, '--fail-on-usage', String(percent)], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: mariadb.password}})
+    const over = await run(Math.max(1, Math.floor(diskUsedPercent)))
+    assert.equal(over.code, 1, over.stderr)
+    assert.match(over.stderr, /the disk is [\d.]+% full, at or above --fail-on-usage/)
+    assert.equal((await run(100)).code, diskUsedPercent >= 100 ? 1 : 0)
+  })
+
+  it('without PROCESS, reports information_schema\'s estimates, says what it lacks, and exits 0', async () => {
+    const user = `cap_${process.pid}`
+    const password = randomBytes(9).toString('hex')
+    const admin = await primary()
+    try {
+      await admin.query('SET SESSION sql_log_bin = 1')
+      await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [user, '%', password])
+      await admin.query(`GRANT SELECT ON \`${database}\`.* TO ?@?`, [user, '%'])
+      const url = `mysql://${user}@127.0.0.1:${new URL(mariadb.primaryUrl).port}`
+      const result = await runCli(['capacity', 'report', '--url', url, '--json'], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: password}})
+      assert.equal(result.code, 0, result.stderr)
+      const parsed = json<{tables: Table[]; warnings: string[]}>(result.stdout)
+      assert.ok(parsed.warnings.some((warning) => /on-disk sizes unavailable[\s\S]*PROCESS privilege/.test(warning)), result.stdout)
+      assert.equal(tableIn(parsed.tables, 'sbtest').onDisk.exact, false)
+    } finally {
+      await admin.query('DROP USER IF EXISTS ?@?', [user, '%'])
+      await admin.end()
+    }
+  })
+})
