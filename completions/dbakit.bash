@@ -8,7 +8,7 @@ _dbakit() {
     case "${COMP_WORDS[1]}" in
       audit) COMPREPLY=($(compgen -W "explain rules snapshot" -- "$cur")); return ;;
       backup) COMPREPLY=($(compgen -W "cleanup create delete list restore show verify" -- "$cur")); return ;;
-      capacity) COMPREPLY=($(compgen -W "report" -- "$cur")); return ;;
+      capacity) COMPREPLY=($(compgen -W "forecast report snapshot" -- "$cur")); return ;;
       kms) COMPREPLY=($(compgen -W "init rewrap rotate status" -- "$cur")); return ;;
       profile) COMPREPLY=($(compgen -W "add list remove show test" -- "$cur")); return ;;
       schema) COMPREPLY=($(compgen -W "abort change cleanup cutover pause plan resume rollback status" -- "$cur")); return ;;
@@ -119,6 +119,14 @@ _dbakit() {
         --url) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--color --connect-timeout --json --password-stdin --profile -p --repo --restore-test --s3-endpoint --threads --url --verbose" -- "$cur")) ;;
+    "capacity forecast")
+      case "$prev" in
+        --fail-within) COMPREPLY=(); return ;;
+        --instance) COMPREPLY=(); return ;;
+        --store) COMPREPLY=(); return ;;
+        --threshold) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--color --fail-within --instance --json --store --threshold --verbose" -- "$cur")) ;;
     "capacity report")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
@@ -132,6 +140,17 @@ _dbakit() {
         --url) COMPREPLY=(); return ;;
       esac
       COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --disk-size --fail-on-usage --format --json --password-stdin --profile -p --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
+    "capacity snapshot")
+      case "$prev" in
+        --connect-timeout) COMPREPLY=(); return ;;
+        --disk-size) COMPREPLY=(); return ;;
+        --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --sample-rows) COMPREPLY=(); return ;;
+        --sample-tables) COMPREPLY=(); return ;;
+        --store) COMPREPLY=(); return ;;
+        --url) COMPREPLY=(); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --disk-size --json --password-stdin --profile -p --sample-rows --sample-tables --store --url --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {statSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {createConnection, type Connection} from 'mysql2/promise'
@@ -111,6 +111,59 @@ describe('capacity report on MariaDB', () => {
     } finally {
       await admin.query('DROP USER IF EXISTS ?@?', [user, '%'])
       await admin.end()
+    }
+  })
+})
+
+describe('capacity snapshot and forecast', () => {
+  const run = (home: string, args: string[]) => runCli(['capacity', ...args], {env: {DBAKIT_HOME: home, DBAKIT_PASSWORD: mariadb.password}})
+
+  it('keeps snapshots of a real server, and says how many more a forecast needs', async () => {
+    const home = freshHome()
+    for (let i = 0; i < 2; i++) assert.equal((await run(home, ['snapshot', '--url', mariadb.primaryUrl, '--sample-tables', '0'])).code, 0)
+    const lines = readFileSync(join(home, 'state', 'capacity', 'history.jsonl'), 'utf8').trim().split('\n')
+    assert.equal(lines.length, 2)
+    assert.ok((JSON.parse(lines[0]!) as {disk: {total: number}}).disk.total > 0)
+    const forecast = await run(home, ['forecast'])
+    assert.equal(forecast.code, 2, forecast.stderr)
+    assert.match(forecast.stderr, /has 2 snapshot\(s\) with a disk size; a forecast needs at least 3[\s\S]*dbakit capacity snapshot/)
+  })
+
+  it('forecasts from a history of known growth within 10% of the true day, names the growing table, and --fail-within exits 1', async () => {
+    const home = freshHome()
+    mkdirSync(join(home, 'state', 'capacity'), {recursive: true})
+    // 30 daily snapshots as `capacity snapshot` writes them: 1 TB disk, 400 GB used, 3 GB more a day, all in shop.orders.
+    const start = Date.parse('2026-11-01T03:00:00Z')
+    const lines = Array.from({length: 30}, (_, day) =>
+      JSON.stringify({v: 1, instance: 'prod', engine: 'mariadb', takenAt: new Date(start + day * 86_400_000).toISOString(), disk: {total: 1e12, used: 400e9 + 3e9 * day}, objects: {'shop.orders': 100e9 + 3e9 * day, 'shop.users': 5e9}}),
+    )
+    writeFileSync(join(home, 'state', 'capacity', 'history.jsonl'), `${lines.join('\n')}\n`)
+    const result = await run(home, ['forecast', '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    const [forecast] = json<{forecasts: Array<{instance: string; crossings: Array<{days: number; method: string}>; reachesAt: string; drivers: Array<{object: string}>}>}>(result.stdout).forecasts
+    // 880 GB at 3 GB a day from 487 GB on the last day: 131 days.
+    const days = forecast!.crossings[0]!.days
+    assert.ok(Math.abs(days - 131) <= 13.1, `${days} days`)
+    assert.equal(forecast!.drivers[0]!.object, 'shop.orders')
+    const soon = await run(home, ['forecast', '--fail-within', '200'])
+    assert.equal(soon.code, 1, soon.stderr)
+    assert.match(soon.stderr, /prod reaches 88% in \d+ days \(2027-\d\d-\d\d\): within --fail-within 200/)
+    assert.equal((await run(home, ['forecast', '--fail-within', '100'])).code, 0)
+  })
+
+  it('shares the history through a MySQL --store', async () => {
+    const store = `${mariadb.primaryUrl}/${database}_store`
+    try {
+      const [a, b] = [freshHome(), freshHome()]
+      for (let i = 0; i < 3; i++) assert.equal((await run(a, ['snapshot', '--url', mariadb.primaryUrl, '--sample-tables', '0', '--store', store])).code, 0)
+      const result = await run(b, ['forecast', '--store', store, '--json'])
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(json<{forecasts: Array<{snapshots: number}>}>(result.stdout).forecasts[0]!.snapshots, 3)
+    } finally {
+      const connection = await primary()
+      await connection.query('SET SESSION sql_log_bin = 1')
+      await connection.query(`DROP DATABASE IF EXISTS \`${database}_store\``)
+      await connection.end()
     }
   })
 })

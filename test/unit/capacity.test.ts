@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {fixedBytes, rebuiltFileBytes, rebuiltLeafPages, type ColumnShape} from '../../src/lib/capacity/innodb.ts'
 import {autoIncrementMax, tablespaceTable} from '../../src/lib/capacity/mysql.ts'
+import {crossings} from '../../src/lib/capacity/forecast.ts'
 import {parseBytes} from '../../src/lib/core/text.ts'
 
 const column = (name: string, dataType: string, columnType = dataType, extra: Partial<ColumnShape> = {}): ColumnShape => ({name, dataType, columnType, maxBytes: null, precision: null, scale: null, datetimePrecision: null, nullable: false, ...extra})
@@ -68,5 +69,46 @@ describe('MySQL capacity helpers', () => {
     assert.equal(parseBytes('2048MiB', '--disk-size'), 2048 * 1024 ** 2)
     assert.equal(parseBytes('1048576', '--disk-size'), 1048576)
     assert.throws(() => parseBytes('lots', '--disk-size'), /--disk-size lots is not a size/)
+  })
+})
+
+describe('forecasts on series of known growth', () => {
+  const DAY = 86_400_000
+  // A fixed pseudo-random noise, so that the test is the same every run.
+  const noise = (() => {
+    let seed = 42
+    return () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5)
+  })()
+  const within10 = (days: number | null, truth: number) => assert.ok(days !== null && Math.abs(days - truth) <= 0.1 * truth, `${days} is not within 10% of ${truth}`)
+
+  it('straight growth with noise: the line leads, and lands within 10% of the true day', async () => {
+    const points = Array.from({length: 60}, (_, day) => ({at: day * DAY, value: 500e9 + 2e9 * day + noise() * 6e9}))
+    // 500 GB + 2 GB a day reaches 880 GB on day 190: 131 days after the last point (day 59).
+    const [best, ...others] = await crossings(points, 880e9)
+    assert.equal(best!.method, 'linear')
+    within10(best!.days, 131)
+    assert.ok(best!.earliest! <= best!.days! && best!.days! <= best!.latest!)
+    assert.ok(others.some((other) => other.method === 'ets'), 'no exponential smoothing with 60 points')
+  })
+
+  it('compound growth: the logarithmic line leads, and lands within 10% of the true day', async () => {
+    const points = Array.from({length: 90}, (_, day) => ({at: day * DAY, value: 100e9 * 1.01 ** day * (1 + noise() * 0.01)}))
+    const truth = Math.log(8.8) / Math.log(1.01) - 89
+    const [best] = await crossings(points, 880e9)
+    assert.equal(best!.method, 'exponential')
+    within10(best!.days, truth)
+  })
+
+  it('snapshots at uneven times, fewer than ten: the line alone', async () => {
+    const times = [0, 1, 3, 4, 8]
+    const [best, ...rest] = await crossings(times.map((day) => ({at: day * DAY, value: 100 + 10 * day})), 200)
+    within10(best!.days, 2)
+    assert.equal(rest.some((fit) => fit.method === 'ets'), false)
+  })
+
+  it('usage that does not grow never reaches the threshold, and two snapshots are not enough', async () => {
+    const flat = Array.from({length: 20}, (_, day) => ({at: day * DAY, value: 300 - day}))
+    assert.equal((await crossings(flat, 880))[0]!.days, null)
+    assert.deepEqual(await crossings(flat.slice(0, 2), 880), [])
   })
 })

@@ -10,6 +10,22 @@ const csvCell = (value: string | number | boolean | null | undefined) => {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
+/** What decides how a report is taken: `report` and `snapshot` share them. */
+export const reportFlags = {
+  'sample-tables': Flags.integer({summary: 'How many of the biggest InnoDB tables get a sampled estimate of their reclaimable space.', default: 20, min: 0}),
+  'sample-rows': Flags.integer({summary: 'Rows read from each sampled table.', default: 5000, min: 1}),
+  analyze: Flags.boolean({summary: 'Refresh the sampled tables\' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE).'}),
+  'disk-size': Flags.string({summary: 'The data directory\'s disk size, where the server cannot say (a remote host without the DISKS plugin), e.g. 500G.'}),
+  ...serverFlags,
+}
+
+export const reportOptions = (flags: {'sample-tables': number; 'sample-rows': number; analyze: boolean; 'disk-size'?: string}) => ({
+  sampleTables: flags['sample-tables'],
+  sampleRows: flags['sample-rows'],
+  ...(flags.analyze ? {analyze: true} : {}),
+  ...(flags['disk-size'] === undefined ? {} : {diskBytes: parseBytes(flags['disk-size'], '--disk-size')}),
+})
+
 export default class CapacityReport extends BaseCommand {
   static override summary = 'Sizes you can trust: on-disk truth, estimates marked, reclaimable space, auto-increment headroom, disk and binlogs.'
   static override description = `MySQL/MariaDB: every table's size on disk from the tablespace views (exact), information_schema's data, index and row figures (estimates, marked ~), and the space OPTIMIZE TABLE would free. For the --sample-tables biggest tables that is the file size less a rebuild sized from a sample of their rows (information_schema's DATA_FREE, used for the others, misses the half-empty pages a mass delete leaves). A bounded number of queries, not one per table, plus one sample query per sampled table. --analyze refreshes those tables' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE), for row counts that lag a mass delete.
@@ -23,20 +39,16 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
   static override flags = {
     format: Flags.option({options: ['table', 'json', 'csv'] as const, default: 'table', summary: 'Output format (--json is the same as --format json).'})(),
     top: Flags.integer({summary: 'Tables listed in the table format (biggest first; json and csv list all).', default: 20, min: 1}),
-    'sample-tables': Flags.integer({summary: 'How many of the biggest InnoDB tables get a sampled estimate of their reclaimable space.', default: 20, min: 0}),
-    'sample-rows': Flags.integer({summary: 'Rows read from each sampled table.', default: 5000, min: 1}),
-    analyze: Flags.boolean({summary: 'Refresh the sampled tables\' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE).'}),
-    'disk-size': Flags.string({summary: 'The data directory\'s disk size, where the server cannot say (a remote host without the DISKS plugin), e.g. 500G.'}),
     'fail-on-usage': Flags.integer({summary: 'Exit 1 when the disk is at least this full (percent).', min: 1, max: 100}),
-    ...serverFlags,
+    ...reportFlags,
   }
 
   async run(): Promise<InstanceCapacity & {diskUsedPercent: number | null}> {
     const {flags} = await this.parse(CapacityReport)
     const format = this.jsonEnabled() ? 'json' : flags.format
-    const diskBytes = flags['disk-size'] === undefined ? undefined : parseBytes(flags['disk-size'], '--disk-size')
+    const options = reportOptions(flags)
     const {capacityReport, diskUsedPercent, formatFigure, totals} = await import('../../lib/capacity/index.ts')
-    const report = await capacityReport(await this.server(flags), {sampleTables: flags['sample-tables'], sampleRows: flags['sample-rows'], ...(flags.analyze ? {analyze: true} : {}), ...(diskBytes === undefined ? {} : {diskBytes})})
+    const report = await capacityReport(await this.server(flags), options)
     const used = diskUsedPercent(report)
     for (const warning of report.warnings) this.logger.warn(warning)
     const result = {...report, diskUsedPercent: used}

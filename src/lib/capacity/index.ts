@@ -34,3 +34,67 @@ export function totals(report: InstanceCapacity) {
   }
   return {onDisk: sum((table) => table.onDisk), reclaimable: sum((table) => table.reclaimable)}
 }
+
+export {fileHistory, mysqlHistory, snapshotOf, type CapacityHistory, type Snapshot} from './history.ts'
+export type {Crossing} from './forecast.ts'
+
+export interface Forecast {
+  instance: string
+  engine: string
+  snapshots: number
+  since: string
+  lastAt: string
+  /** The disk's size at the last snapshot, and the threshold's share of it. */
+  total: number
+  thresholdPercent: number
+  limit: number
+  used: number
+  usedPercent: number
+  /** The best-fitting growth first, then the others. */
+  crossings: import('./forecast.ts').Crossing[]
+  /** When the best fit reaches the threshold, from the last snapshot (ISO date), or null. */
+  reachesAt: string | null
+  /** The objects growing fastest, bytes per day. */
+  drivers: Array<{object: string; perDay: number; bytes: number}>
+}
+
+/** Days until `thresholdPercent` of the disk, per instance, from its snapshots. */
+export async function forecastInstance(snapshots: import('./history.ts').Snapshot[], thresholdPercent: number): Promise<Forecast> {
+  const {crossings, linearCrossing, MIN_POINTS} = await import('./forecast.ts')
+  const usable = snapshots.filter((snapshot) => snapshot.disk.used !== null && snapshot.disk.total !== null)
+  const last = usable.at(-1)
+  const instance = snapshots[0]?.instance ?? '?'
+  if (!last || usable.length < MIN_POINTS.linear) {
+    throw usageError('HISTORY_TOO_SHORT', `${instance} has ${usable.length} snapshot(s) with a disk size; a forecast needs at least ${MIN_POINTS.linear} (${MIN_POINTS.ets} for exponential smoothing too)`, {
+      hint: 'take one a day with `dbakit capacity snapshot` (from cron), then forecast',
+    })
+  }
+  const points = usable.map((snapshot) => ({at: Date.parse(snapshot.takenAt), value: snapshot.disk.used!}))
+  const limit = (last.disk.total! * thresholdPercent) / 100
+  const fits = await crossings(points, limit)
+  const best = fits[0]
+  const drivers = Object.keys(last.objects)
+    .map((object) => {
+      const series = usable.filter((snapshot) => snapshot.objects[object] !== undefined).map((snapshot) => ({at: Date.parse(snapshot.takenAt), value: snapshot.objects[object]!}))
+      return {object, perDay: series.length >= 2 ? linearCrossing(series, Number.MAX_SAFE_INTEGER).perDay : 0, bytes: last.objects[object]!}
+    })
+    .filter((driver) => driver.perDay > 0)
+    .sort((a, b) => b.perDay - a.perDay)
+    .slice(0, 5)
+  const lastAt = Date.parse(last.takenAt)
+  return {
+    instance,
+    engine: last.engine,
+    snapshots: usable.length,
+    since: usable[0]!.takenAt,
+    lastAt: last.takenAt,
+    total: last.disk.total!,
+    thresholdPercent,
+    limit,
+    used: last.disk.used!,
+    usedPercent: (last.disk.used! / last.disk.total!) * 100,
+    crossings: fits,
+    reachesAt: best?.days === null || best?.days === undefined ? null : new Date(lastAt + best.days * 86_400_000).toISOString().slice(0, 10),
+    drivers,
+  }
+}
