@@ -130,27 +130,35 @@ _dbakit() {
     "capacity report")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
+        --delimiter) COMPREPLY=(); return ;;
         --disk-size) COMPREPLY=(); return ;;
         --fail-on-usage) COMPREPLY=(); return ;;
         --format) COMPREPLY=($(compgen -W "table json csv" -- "$cur")); return ;;
+        --pause) COMPREPLY=(); return ;;
+        --prefix-depth) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --sample-keys) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --sample-rows) COMPREPLY=(); return ;;
         --sample-tables) COMPREPLY=(); return ;;
         --top) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --disk-size --fail-on-usage --format --json --password-stdin --profile -p --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --delimiter --disk-size --fail-on-usage --format --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
     "capacity snapshot")
       case "$prev" in
         --connect-timeout) COMPREPLY=(); return ;;
+        --delimiter) COMPREPLY=(); return ;;
         --disk-size) COMPREPLY=(); return ;;
+        --pause) COMPREPLY=(); return ;;
+        --prefix-depth) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --sample-keys) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --sample-rows) COMPREPLY=(); return ;;
         --sample-tables) COMPREPLY=(); return ;;
         --store) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --disk-size --json --password-stdin --profile -p --sample-rows --sample-tables --store --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --delimiter --disk-size --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --store --url --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;

@@ -4,8 +4,9 @@ import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {createConnection, type Connection} from 'mysql2/promise'
+import {Redis} from 'ioredis'
 import {freshHome, runCli} from '../helpers/cli.ts'
-import {mariadb} from '../helpers/services.ts'
+import {mariadb, redis} from '../helpers/services.ts'
 
 const database = `cap_${process.pid}_${randomBytes(2).toString('hex')}`
 const json = <T>(stdout: string) => JSON.parse(stdout) as T
@@ -123,10 +124,10 @@ describe('capacity snapshot and forecast', () => {
     for (let i = 0; i < 2; i++) assert.equal((await run(home, ['snapshot', '--url', mariadb.primaryUrl, '--sample-tables', '0'])).code, 0)
     const lines = readFileSync(join(home, 'state', 'capacity', 'history.jsonl'), 'utf8').trim().split('\n')
     assert.equal(lines.length, 2)
-    assert.ok((JSON.parse(lines[0]!) as {disk: {total: number}}).disk.total > 0)
+    assert.ok((JSON.parse(lines[0]!) as {usage: {of: string; total: number}}).usage.total > 0)
     const forecast = await run(home, ['forecast'])
     assert.equal(forecast.code, 2, forecast.stderr)
-    assert.match(forecast.stderr, /has 2 snapshot\(s\) with a disk size; a forecast needs at least 3[\s\S]*dbakit capacity snapshot/)
+    assert.match(forecast.stderr, /has 2 snapshot\(s\) with a disk or memory size; a forecast needs at least 3[\s\S]*dbakit capacity snapshot/)
   })
 
   it('forecasts from a history of known growth within 10% of the true day, names the growing table, and --fail-within exits 1', async () => {
@@ -135,7 +136,7 @@ describe('capacity snapshot and forecast', () => {
     // 30 daily snapshots as `capacity snapshot` writes them: 1 TB disk, 400 GB used, 3 GB more a day, all in shop.orders.
     const start = Date.parse('2026-11-01T03:00:00Z')
     const lines = Array.from({length: 30}, (_, day) =>
-      JSON.stringify({v: 1, instance: 'prod', engine: 'mariadb', takenAt: new Date(start + day * 86_400_000).toISOString(), disk: {total: 1e12, used: 400e9 + 3e9 * day}, objects: {'shop.orders': 100e9 + 3e9 * day, 'shop.users': 5e9}}),
+      JSON.stringify({v: 1, instance: 'prod', engine: 'mariadb', takenAt: new Date(start + day * 86_400_000).toISOString(), usage: {of: 'disk', total: 1e12, used: 400e9 + 3e9 * day}, objects: {'shop.orders': 100e9 + 3e9 * day, 'shop.users': 5e9}}),
     )
     writeFileSync(join(home, 'state', 'capacity', 'history.jsonl'), `${lines.join('\n')}\n`)
     const result = await run(home, ['forecast', '--json'])
@@ -164,6 +165,73 @@ describe('capacity snapshot and forecast', () => {
       await connection.query('SET SESSION sql_log_bin = 1')
       await connection.query(`DROP DATABASE IF EXISTS \`${database}_store\``)
       await connection.end()
+    }
+  })
+})
+
+describe('capacity report on Redis', () => {
+  const DB = 7
+  let client: Redis
+  const exactTotals = new Map<string, {keys: number; bytes: number}>()
+  before(async () => {
+    const url = new URL(redis.primaryUrl)
+    client = new Redis({host: url.hostname, port: Number(url.port), username: url.username, password: redis.password, db: DB, lazyConnect: true})
+    await client.connect()
+    await client.flushdb()
+    // A known dataset: four namespaces of different types, sizes and TTLs.
+    const pipeline = client.pipeline()
+    for (let i = 0; i < 20_000; i++) pipeline.set(`user:${i}`, 'u'.repeat(80 + (i % 40)))
+    for (let i = 0; i < 5_000; i++) pipeline.hset(`session:${i}`, Object.fromEntries(Array.from({length: 10}, (_, f) => [`field${f}`, `value-${i}-${f}`]))).expire(`session:${i}`, 3600)
+    for (let i = 0; i < 500; i++) pipeline.rpush(`queue:${i}`, ...Array.from({length: 100}, (_, e) => `job-${i}-${e}`))
+    for (let i = 0; i < 10_000; i++) pipeline.set(`cache:${i}`, 'c'.repeat(300), 'EX', 3600)
+    await pipeline.exec()
+    // The exact totals, measured key by key.
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'COUNT', 1000)
+      cursor = next
+      const sizes = client.pipeline()
+      for (const key of keys) sizes.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')
+      const replies = (await sizes.exec()) ?? []
+      keys.forEach((key, index) => {
+        const prefix = key.split(':')[0]!
+        const total = exactTotals.get(prefix) ?? {keys: 0, bytes: 0}
+        exactTotals.set(prefix, {keys: total.keys + 1, bytes: total.bytes + Number(replies[index]![1])})
+      })
+    } while (cursor !== '0')
+  })
+  after(async () => {
+    await client.flushdb()
+    client.disconnect()
+  })
+
+  const redisReport = async (...args: string[]) => {
+    const result = await runCli(['capacity', 'report', '--url', redis.primaryUrl, '--json', ...args], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: redis.password}})
+    assert.equal(result.code, 0, result.stderr)
+    const report = json<{keyspaces: Array<{db: number; sampled: number; prefixes: Array<{prefix: string; keys: {value: number; exact: boolean; source: string}; bytes: {value: number; exact: boolean}; freedByTtl: {value: number}}>}>; memory: {used: {value: number}}}>(result.stdout)
+    return report.keyspaces.find((space) => space.db === DB)!
+  }
+
+  it('puts every namespace within 10% of its exact memory from a sample of 10,000 keys, saying so', async () => {
+    const space = await redisReport()
+    assert.equal(space.sampled, 10_000)
+    for (const [prefix, truth] of exactTotals) {
+      const group = space.prefixes.find((each) => each.prefix === prefix)!
+      assert.equal(group.bytes.exact, false)
+      assert.match(group.keys.source, /10000 keys sampled of 35500/)
+      within(group.bytes.value, truth.bytes, 0.1, `${prefix} memory`)
+    }
+    // Sessions and cache entries expire; users and queues do not.
+    within(space.prefixes.find((each) => each.prefix === 'cache')!.freedByTtl.value, exactTotals.get('cache')!.bytes, 0.1, 'cache memory with a TTL')
+    assert.equal(space.prefixes.find((each) => each.prefix === 'user')!.freedByTtl.value, 0)
+  })
+
+  it('measures every key with --sample-keys 0, exactly', async () => {
+    const space = await redisReport('--sample-keys', '0')
+    for (const [prefix, truth] of exactTotals) {
+      const group = space.prefixes.find((each) => each.prefix === prefix)!
+      assert.equal(group.bytes.exact, true)
+      assert.deepEqual({keys: group.keys.value, bytes: group.bytes.value}, truth)
     }
   })
 })

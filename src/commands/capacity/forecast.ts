@@ -8,14 +8,14 @@ import type {Forecast} from '../../lib/capacity/index.ts'
 const days = (value: number | null) => (value === null ? 'never' : value < 1 ? '<1' : String(Math.round(value)))
 
 export default class CapacityForecast extends CapacityHistoryCommand {
-  static override summary = 'Days until a disk passes a threshold (default 88%), with a 95% interval, per instance, from the snapshot history.'
+  static override summary = 'Days until a disk (Redis: maxmemory) passes a threshold (default 88%), with a 95% interval, per instance, from the snapshot history.'
   static override description = `Growth is fitted two ways, a straight line and compound growth (a line through the logarithms); the one that better foretold the history's own last quarter leads, the other follows, and with 10 snapshots or more exponential smoothing (augurs' AutoETS) gives a third opinion. The interval comes from the fit's uncertainty; "never" means the usage does not grow towards the threshold. The objects that grow fastest are named. Without --instance, every instance in the history, soonest first.
 
 Exit status: 0, 1 when an instance reaches the threshold within --fail-within days, 2 for bad input or a history too short, 3 when the store cannot be read.`
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --instance prod --threshold 80 --json', '<%= config.bin %> <%= command.id %> --fail-within 30']
   static override flags = {
     instance: Flags.string({summary: 'The instance (profile name, or user@host:port) to forecast; default every one in the history.'}),
-    threshold: Flags.integer({summary: 'The disk usage to forecast, in percent.', default: 88, min: 1, max: 100}),
+    threshold: Flags.integer({summary: 'The usage to forecast, in percent of the disk (Redis: of maxmemory).', default: 88, min: 1, max: 100}),
     'fail-within': Flags.integer({summary: 'Exit 1 when an instance reaches the threshold within this many days.', min: 0}),
     ...historyStoreFlags,
   }
@@ -48,7 +48,7 @@ Exit status: 0, 1 when an instance reaches the threshold within --fail-within da
         ['INSTANCE', 'USED', `DAYS TO ${flags.threshold}%`, '95% INTERVAL', 'REACHES', 'GROWTH/DAY', 'METHOD', 'SNAPSHOTS', 'FASTEST GROWING'],
         forecasts.map((f) => {
           const best = f.crossings[0]!
-          return [f.instance, `${f.usedPercent.toFixed(1)}% of ${formatBytes(f.total)}`, days(best.days), `${days(best.earliest)}–${days(best.latest)}`, f.reachesAt ?? '', formatBytes(Math.max(0, best.perDay)), best.method, f.snapshots, f.drivers.slice(0, 2).map((d) => `${d.object} +${formatBytes(d.perDay)}/day`).join(', ')]
+          return [f.instance, `${f.usedPercent.toFixed(1)}% of ${formatBytes(f.total)} ${f.of}`, days(best.days), `${days(best.earliest)}–${days(best.latest)}`, f.reachesAt ?? '', formatBytes(Math.max(0, best.perDay)), best.method, f.snapshots, f.drivers.slice(0, 2).map((d) => `${d.object} +${formatBytes(d.perDay)}/day`).join(', ')]
         }),
       ),
     )

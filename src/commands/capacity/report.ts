@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, serverFlags} from '../../base-command.ts'
 import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
 import {renderKeyValues, renderTable} from '../../lib/core/table.ts'
+import {parseDuration} from '../../lib/core/duration.ts'
 import {formatBytes, formatCount, parseBytes} from '../../lib/core/text.ts'
 import type {InstanceCapacity} from '../../lib/capacity/index.ts'
 
@@ -16,19 +17,30 @@ export const reportFlags = {
   'sample-rows': Flags.integer({summary: 'Rows read from each sampled table.', default: 5000, min: 1}),
   analyze: Flags.boolean({summary: 'Refresh the sampled tables\' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE).'}),
   'disk-size': Flags.string({summary: 'The data directory\'s disk size, where the server cannot say (a remote host without the DISKS plugin), e.g. 500G.'}),
+  'sample-keys': Flags.integer({summary: 'Redis: keys sampled per database (RANDOMKEY) for the namespace totals; 0 measures every key (SCAN).', default: 10_000, min: 0}),
+  delimiter: Flags.string({summary: 'Redis: what separates a key\'s namespace from the rest.', default: ':'}),
+  'prefix-depth': Flags.integer({summary: 'Redis: namespace parts to group by (user:42:x at depth 1 is user).', default: 1, min: 1}),
+  pause: Flags.string({summary: 'Redis: pause after each batch of 500 keys, so a busy server is not crowded (e.g. 2ms, 0).', default: '2ms'}),
   ...serverFlags,
 }
 
-export const reportOptions = (flags: {'sample-tables': number; 'sample-rows': number; analyze: boolean; 'disk-size'?: string}) => ({
+export const reportOptions = (flags: {'sample-tables': number; 'sample-rows': number; analyze: boolean; 'disk-size'?: string; 'sample-keys': number; delimiter: string; 'prefix-depth': number; pause: string}) => ({
   sampleTables: flags['sample-tables'],
   sampleRows: flags['sample-rows'],
+  sampleKeys: flags['sample-keys'],
+  delimiter: flags.delimiter,
+  depth: flags['prefix-depth'],
+  batch: 500,
+  pauseMs: parseDuration(flags.pause, '--pause'),
   ...(flags.analyze ? {analyze: true} : {}),
   ...(flags['disk-size'] === undefined ? {} : {diskBytes: parseBytes(flags['disk-size'], '--disk-size')}),
 })
 
 export default class CapacityReport extends BaseCommand {
-  static override summary = 'Sizes you can trust: on-disk truth, estimates marked, reclaimable space, auto-increment headroom, disk and binlogs.'
+  static override summary = 'Sizes you can trust: on-disk truth and estimates marked, reclaimable space, headroom; Redis memory by namespace.'
   static override description = `MySQL/MariaDB: every table's size on disk from the tablespace views (exact), information_schema's data, index and row figures (estimates, marked ~), and the space OPTIMIZE TABLE would free. For the --sample-tables biggest tables that is the file size less a rebuild sized from a sample of their rows (information_schema's DATA_FREE, used for the others, misses the half-empty pages a mass delete leaves). A bounded number of queries, not one per table, plus one sample query per sampled table. --analyze refreshes those tables' statistics first (ANALYZE NO_WRITE_TO_BINLOG TABLE), for row counts that lag a mass delete.
+
+Redis: used_memory against maxmemory, keys per database, and memory by namespace (the key up to --delimiter, --prefix-depth parts) and held by keys with a TTL, from --sample-keys keys drawn uniformly with RANDOMKEY and measured with MEMORY USAGE, extrapolated to each database's key count (--sample-keys 0 measures every key with SCAN, exactly); the biggest keys measured.
 
 Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the server cannot be reached or read.`
   static override examples = [
@@ -39,7 +51,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
   static override flags = {
     format: Flags.option({options: ['table', 'json', 'csv'] as const, default: 'table', summary: 'Output format (--json is the same as --format json).'})(),
     top: Flags.integer({summary: 'Tables listed in the table format (biggest first; json and csv list all).', default: 20, min: 1}),
-    'fail-on-usage': Flags.integer({summary: 'Exit 1 when the disk is at least this full (percent).', min: 1, max: 100}),
+    'fail-on-usage': Flags.integer({summary: 'Exit 1 when the disk (Redis: memory against maxmemory) is at least this full (percent).', min: 1, max: 100}),
     ...reportFlags,
   }
 
@@ -61,6 +73,19 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
           ...report.tables.map((t) => [t.database, t.table, t.engine, t.onDisk.value, t.onDisk.exact, t.data.value, t.indexes.value, t.rows.value, t.reclaimable.value, t.reclaimable.source, t.autoIncrement ? t.autoIncrement.usedPercent.toFixed(4) : ''].map(csvCell).join(',')),
         ].join('\n'),
       )
+    } else if (report.keyspaces) {
+      this.print(
+        renderKeyValues([
+          ['instance', `${report.instance} (${report.engine} ${report.version})`],
+          ['memory', `${formatFigure(report.memory!.used)} used of ${formatFigure(report.memory!.limit)}${used === null ? '' : ` (${used.toFixed(1)}%)`}, fragmentation ${report.memory!.fragmentation}`],
+          ...report.keyspaces.map((space): [string, string] => [`db${space.db}`, `${formatFigure(space.keys, formatCount)} keys, ${formatFigure(space.bytes)}, ${formatFigure(space.freedByTtl)} in keys with a TTL (${formatCount(space.sampled)} measured)`]),
+        ]),
+      )
+      const rows = report.keyspaces.flatMap((space) => space.prefixes.slice(0, flags.top).map((group) => [`db${space.db}`, group.prefix, formatFigure(group.keys, formatCount), formatFigure(group.bytes), formatFigure(group.freedByTtl), group.types.join(' ')]))
+      if (rows.length > 0) this.print(await renderTable(['DB', 'NAMESPACE', 'KEYS', 'MEMORY', 'WITH TTL', 'TYPES'], rows))
+      const biggest = report.keyspaces.flatMap((space) => space.biggest.map((key) => ({db: space.db, ...key}))).sort((a, b) => (b.bytes.value ?? 0) - (a.bytes.value ?? 0)).slice(0, Math.min(10, flags.top))
+      if (biggest.length > 0) this.print(await renderTable(['DB', 'BIGGEST KEY MEASURED', 'MEMORY', 'TYPE'], biggest.map((key) => [`db${key.db}`, key.key, formatFigure(key.bytes), key.type])))
+      this.note('~ marks an estimate: namespace totals are extrapolated from the keys measured to the database\'s key count.')
     } else {
       const sums = totals(report)
       this.print(
@@ -85,7 +110,8 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     if (flags['fail-on-usage'] !== undefined) {
       if (used === null) throw usageError('DISK_SIZE_UNKNOWN', `--fail-on-usage needs the disk's size, which ${report.instance} does not report`, {hint: 'pass --disk-size, or load MariaDB\'s DISKS plugin'})
       if (used >= flags['fail-on-usage']) {
-        throw new DbakitError(ExitCode.findings, 'USAGE_THRESHOLD', `${report.instance}: the disk is ${used.toFixed(1)}% full, at or above --fail-on-usage ${flags['fail-on-usage']}% (${formatBytes(report.disk!.used.value!)} of ${formatBytes(report.disk!.total.value!)})`, {data: {diskUsedPercent: used}})
+        const [what, pair] = report.memory ? ['memory', {used: report.memory.used, total: report.memory.limit}] : ['disk', report.disk!]
+        throw new DbakitError(ExitCode.findings, 'USAGE_THRESHOLD', `${report.instance}: the ${what} is ${used.toFixed(1)}% full, at or above --fail-on-usage ${flags['fail-on-usage']}% (${formatBytes(pair.used.value!)} of ${formatBytes(pair.total.value!)})`, {data: {usedPercent: used}})
       }
     }
     return result

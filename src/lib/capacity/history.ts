@@ -14,8 +14,9 @@ export interface Snapshot {
   instance: string
   engine: string
   takenAt: string
-  disk: {total: number | null; used: number | null}
-  /** `db.table` → bytes on disk, for the biggest OBJECTS_KEPT. */
+  /** What runs out: the disk under the data directory (MySQL), memory against maxmemory (Redis). */
+  usage: {of: 'disk' | 'memory'; total: number | null; used: number | null}
+  /** `db.table` (Redis: `db0 namespace`) → bytes, for the biggest OBJECTS_KEPT. */
   objects: Record<string, number>
 }
 
@@ -24,7 +25,11 @@ const OBJECTS_KEPT = 500
 export function snapshotOf(report: InstanceCapacity): Snapshot {
   const objects: Record<string, number> = {}
   for (const table of report.tables.slice(0, OBJECTS_KEPT)) objects[`${table.database}.${table.table}`] = table.onDisk.value ?? 0
-  return {v: 1, instance: report.instance, engine: report.engine, takenAt: report.takenAt, disk: {total: report.disk?.total.value ?? null, used: report.disk?.used.value ?? null}, objects}
+  for (const space of report.keyspaces ?? []) for (const group of space.prefixes.slice(0, OBJECTS_KEPT)) objects[`db${space.db} ${group.prefix}`] = Math.round(group.bytes.value ?? 0)
+  const usage = report.memory
+    ? {of: 'memory' as const, total: report.memory.limit.value, used: report.memory.used.value}
+    : {of: 'disk' as const, total: report.disk?.total.value ?? null, used: report.disk?.used.value ?? null}
+  return {v: 1, instance: report.instance, engine: report.engine, takenAt: report.takenAt, usage, objects}
 }
 
 export interface CapacityHistory {

@@ -2,26 +2,29 @@ import {usageError} from '../core/errors.ts'
 import {formatBytes} from '../core/text.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {mysqlCapacity, type MysqlCapacityOptions} from './mysql.ts'
+import {redisCapacity, type RedisCapacityOptions} from './redis.ts'
 import type {Figure, InstanceCapacity} from './report.ts'
 
-export type {Figure, InstanceCapacity, TableCapacity} from './report.ts'
+export type {Figure, InstanceCapacity, KeyspaceCapacity, TableCapacity} from './report.ts'
 
-export type CapacityOptions = MysqlCapacityOptions
+export type CapacityOptions = MysqlCapacityOptions & RedisCapacityOptions
 
 export async function capacityReport(target: ConnectionTarget, options: CapacityOptions): Promise<InstanceCapacity> {
   switch (target.engine) {
     case 'mysql':
       return mysqlCapacity(target, options)
+    case 'redis':
+      return redisCapacity(target, options)
     default:
-      throw usageError('CAPACITY_UNSUPPORTED_ENGINE', `capacity reports for ${target.engine} are not built yet`, {hint: 'MySQL and MariaDB are supported'})
+      throw usageError('CAPACITY_UNSUPPORTED_ENGINE', `capacity reports for ${target.engine} are not built yet`, {hint: 'MySQL, MariaDB and Redis are supported'})
   }
 }
 
-/** The disk's used share, when both figures are known. */
+/** The used share of what runs out: the disk (MySQL), memory against maxmemory (Redis); null when unknown. */
 export function diskUsedPercent(report: InstanceCapacity): number | null {
-  const {disk} = report
-  if (!disk || disk.total.value === null || disk.used.value === null || disk.total.value === 0) return null
-  return (disk.used.value / disk.total.value) * 100
+  const pair = report.memory ? {total: report.memory.limit, used: report.memory.used} : report.disk
+  if (!pair || pair.total.value === null || pair.used.value === null || pair.total.value === 0) return null
+  return (pair.used.value / pair.total.value) * 100
 }
 
 /** A figure for people: estimates carry a leading ~. */
@@ -44,7 +47,8 @@ export interface Forecast {
   snapshots: number
   since: string
   lastAt: string
-  /** The disk's size at the last snapshot, and the threshold's share of it. */
+  /** What runs out, its size at the last snapshot, and the threshold's share of it. */
+  of: 'disk' | 'memory'
   total: number
   thresholdPercent: number
   limit: number
@@ -61,16 +65,16 @@ export interface Forecast {
 /** Days until `thresholdPercent` of the disk, per instance, from its snapshots. */
 export async function forecastInstance(snapshots: import('./history.ts').Snapshot[], thresholdPercent: number): Promise<Forecast> {
   const {crossings, linearCrossing, MIN_POINTS} = await import('./forecast.ts')
-  const usable = snapshots.filter((snapshot) => snapshot.disk.used !== null && snapshot.disk.total !== null)
+  const usable = snapshots.filter((snapshot) => snapshot.usage.used !== null && snapshot.usage.total !== null)
   const last = usable.at(-1)
   const instance = snapshots[0]?.instance ?? '?'
   if (!last || usable.length < MIN_POINTS.linear) {
-    throw usageError('HISTORY_TOO_SHORT', `${instance} has ${usable.length} snapshot(s) with a disk size; a forecast needs at least ${MIN_POINTS.linear} (${MIN_POINTS.ets} for exponential smoothing too)`, {
+    throw usageError('HISTORY_TOO_SHORT', `${instance} has ${usable.length} snapshot(s) with a disk or memory size; a forecast needs at least ${MIN_POINTS.linear} (${MIN_POINTS.ets} for exponential smoothing too)`, {
       hint: 'take one a day with `dbakit capacity snapshot` (from cron), then forecast',
     })
   }
-  const points = usable.map((snapshot) => ({at: Date.parse(snapshot.takenAt), value: snapshot.disk.used!}))
-  const limit = (last.disk.total! * thresholdPercent) / 100
+  const points = usable.map((snapshot) => ({at: Date.parse(snapshot.takenAt), value: snapshot.usage.used!}))
+  const limit = (last.usage.total! * thresholdPercent) / 100
   const fits = await crossings(points, limit)
   const best = fits[0]
   const drivers = Object.keys(last.objects)
@@ -88,11 +92,12 @@ export async function forecastInstance(snapshots: import('./history.ts').Snapsho
     snapshots: usable.length,
     since: usable[0]!.takenAt,
     lastAt: last.takenAt,
-    total: last.disk.total!,
+    of: last.usage.of,
+    total: last.usage.total!,
     thresholdPercent,
     limit,
-    used: last.disk.used!,
-    usedPercent: (last.disk.used! / last.disk.total!) * 100,
+    used: last.usage.used!,
+    usedPercent: (last.usage.used! / last.usage.total!) * 100,
     crossings: fits,
     reachesAt: best?.days === null || best?.days === undefined ? null : new Date(lastAt + best.days * 86_400_000).toISOString().slice(0, 10),
     drivers,

@@ -19,13 +19,31 @@ export interface TableCapacity {
   autoIncrement?: {next: number; max: number; columnType: string; usedPercent: number; exact: boolean}
 }
 
+/** One Redis database: its keys, and their memory by namespace (from a sample, or from every key). */
+export interface KeyspaceCapacity {
+  db: number
+  keys: Figure
+  expires: Figure
+  /** Keys measured; the totals are extrapolated from them unless every key was. */
+  sampled: number
+  bytes: Figure
+  /** Memory held by keys with a TTL: freed as they expire. */
+  freedByTtl: Figure
+  prefixes: Array<{prefix: string; keys: Figure; bytes: Figure; freedByTtl: Figure; types: string[]}>
+  /** The biggest keys of those measured. */
+  biggest: Array<{key: string; bytes: Figure; type: string}>
+}
+
 export interface InstanceCapacity {
   instance: string
   engine: string
   version: string
   takenAt: string
   disk: {total: Figure; used: Figure; path: string} | null
+  /** Redis: used_memory against maxmemory (or the host's memory when there is no maxmemory). */
+  memory?: {used: Figure; limit: Figure; fragmentation: number}
   binlogs: Figure
   tables: TableCapacity[]
+  keyspaces?: KeyspaceCapacity[]
   warnings: string[]
 }
