@@ -129,6 +129,7 @@ _dbakit() {
       COMPREPLY=($(compgen -W "--color --fail-within --instance --json --store --threshold --verbose" -- "$cur")) ;;
     "capacity report")
       case "$prev" in
+        --concurrency) COMPREPLY=(); return ;;
         --connect-timeout) COMPREPLY=(); return ;;
         --delimiter) COMPREPLY=(); return ;;
         --disk-size) COMPREPLY=(); return ;;
@@ -143,9 +144,10 @@ _dbakit() {
         --top) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --delimiter --disk-size --fail-on-usage --format --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--all --analyze --color --concurrency --connect-timeout --delimiter --disk-size --fail-on-usage --format --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
     "capacity snapshot")
       case "$prev" in
+        --concurrency) COMPREPLY=(); return ;;
         --connect-timeout) COMPREPLY=(); return ;;
         --delimiter) COMPREPLY=(); return ;;
         --disk-size) COMPREPLY=(); return ;;
@@ -158,7 +160,7 @@ _dbakit() {
         --store) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--analyze --color --connect-timeout --delimiter --disk-size --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --store --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--all --analyze --color --concurrency --connect-timeout --delimiter --disk-size --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --store --url --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;

@@ -235,3 +235,27 @@ describe('capacity report on Redis', () => {
     }
   })
 })
+
+describe('capacity over a fleet (--all)', () => {
+  it('reports every profile, --concurrency at a time, an unreachable one in its own row without stopping the others', async () => {
+    const home = freshHome()
+    const env = {DBAKIT_HOME: home, CAP_MARIADB_PW: mariadb.password, CAP_REDIS_PW: redis.password}
+    for (const [name, url, variable] of [['db', mariadb.primaryUrl, 'CAP_MARIADB_PW'], ['cache', redis.primaryUrl, 'CAP_REDIS_PW'], ['gone', 'mysql://nobody@127.0.0.1:9', 'CAP_MARIADB_PW']] as const) {
+      const added = await runCli(['profile', 'add', name, '--url', url, '--password-env', variable], {env})
+      assert.equal(added.code, 0, added.stderr)
+    }
+    const result = await runCli(['capacity', 'report', '--all', '--concurrency', '2', '--sample-tables', '0', '--sample-keys', '100', '--json'], {env})
+    assert.equal(result.code, 0, result.stderr)
+    const {instances} = json<{instances: Array<{instance: string; report?: {engine: string}; usedPercent?: number; error?: {code: string; message: string}}>}>(result.stdout)
+    assert.deepEqual(instances.map((entry) => entry.instance).sort(), ['cache', 'db', 'gone'])
+    const byName = Object.fromEntries(instances.map((entry) => [entry.instance, entry]))
+    assert.equal(byName.db!.report!.engine, 'mariadb')
+    assert.equal(byName.cache!.report!.engine, 'redis')
+    assert.match(byName.gone!.error!.message, /127\.0\.0\.1:9/)
+    const table = await runCli(['capacity', 'report', '--all', '--sample-tables', '0', '--sample-keys', '100'], {env})
+    assert.match(table.stdout, /gone[\s\S]*error: /)
+    const snapshot = await runCli(['capacity', 'snapshot', '--all', '--sample-tables', '0', '--sample-keys', '100'], {env})
+    assert.equal(snapshot.code, 0, snapshot.stderr)
+    assert.match(snapshot.stderr, /Kept 2 snapshot\(s\)[\s\S]*1 instance\(s\) failed/)
+  })
+})

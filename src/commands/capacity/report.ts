@@ -4,7 +4,7 @@ import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
 import {renderKeyValues, renderTable} from '../../lib/core/table.ts'
 import {parseDuration} from '../../lib/core/duration.ts'
 import {formatBytes, formatCount, parseBytes} from '../../lib/core/text.ts'
-import type {InstanceCapacity} from '../../lib/capacity/index.ts'
+import type {FleetEntry, InstanceCapacity} from '../../lib/capacity/index.ts'
 
 const csvCell = (value: string | number | boolean | null | undefined) => {
   const text = value === null || value === undefined ? '' : String(value)
@@ -21,7 +21,17 @@ export const reportFlags = {
   delimiter: Flags.string({summary: 'Redis: what separates a key\'s namespace from the rest.', default: ':'}),
   'prefix-depth': Flags.integer({summary: 'Redis: namespace parts to group by (user:42:x at depth 1 is user).', default: 1, min: 1}),
   pause: Flags.string({summary: 'Redis: pause after each batch of 500 keys, so a busy server is not crowded (e.g. 2ms, 0).', default: '2ms'}),
+  all: Flags.boolean({summary: 'Every profile in the config, --concurrency at a time; one that fails is reported in its row.', exclusive: ['profile', 'url']}),
+  concurrency: Flags.integer({summary: 'With --all: instances read at once.', default: 4, min: 1}),
   ...serverFlags,
+}
+
+/** The members of a fleet run: every profile, each resolved (password and all) when its turn comes. */
+export async function fleetMembers(command: {server: (flags: {profile: string}) => Promise<import('../../lib/connect/target.ts').ConnectionTarget>}) {
+  const [{listProfiles}, {configFilePath}] = await Promise.all([import('../../lib/connect/profiles.ts'), import('../../lib/core/paths.ts')])
+  const profiles = await listProfiles(configFilePath())
+  if (profiles.length === 0) throw usageError('NO_PROFILES', '--all found no profiles in the config', {hint: 'add them with `dbakit profile add NAME --url URL`'})
+  return profiles.map((profile) => ({name: profile.name, target: () => command.server({profile: profile.name})}))
 }
 
 export const reportOptions = (flags: {'sample-tables': number; 'sample-rows': number; analyze: boolean; 'disk-size'?: string; 'sample-keys': number; delimiter: string; 'prefix-depth': number; pause: string}) => ({
@@ -55,10 +65,11 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     ...reportFlags,
   }
 
-  async run(): Promise<InstanceCapacity & {diskUsedPercent: number | null}> {
+  async run(): Promise<(InstanceCapacity & {diskUsedPercent: number | null}) | {instances: FleetEntry[]}> {
     const {flags} = await this.parse(CapacityReport)
     const format = this.jsonEnabled() ? 'json' : flags.format
     const options = reportOptions(flags)
+    if (flags.all) return this.fleet(options, flags.concurrency, format, flags['fail-on-usage'])
     const {capacityReport, diskUsedPercent, formatFigure, totals} = await import('../../lib/capacity/index.ts')
     const report = await capacityReport(await this.server(flags), options)
     const used = diskUsedPercent(report)
@@ -115,5 +126,26 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
       }
     }
     return result
+  }
+
+  private async fleet(options: ReturnType<typeof reportOptions>, concurrency: number, format: string, failOn: number | undefined): Promise<{instances: FleetEntry[]}> {
+    const {capacityFleet, formatFigure, totals} = await import('../../lib/capacity/index.ts')
+    const instances = await capacityFleet(await fleetMembers({server: (flags) => this.server(flags)}), options, concurrency)
+    const rows = instances.map((entry) => {
+      const report = entry.report
+      const what = report?.memory ? 'memory' : 'disk'
+      const size = report ? (report.memory ? formatFigure(report.memory.used) : formatFigure(totals(report).onDisk)) : ''
+      return {entry, cells: [entry.instance, report ? `${report.engine} ${report.version}` : '', entry.usedPercent === null || entry.usedPercent === undefined ? (report ? '?' : '') : `${entry.usedPercent.toFixed(1)}% of ${what}`, size, report && !report.memory ? formatFigure(totals(report).reclaimable) : '', entry.error ? `error: ${entry.error.message}` : 'ok']}
+    })
+    if (format === 'csv') this.print(['instance,engine,used_percent,error', ...instances.map((entry) => [entry.instance, entry.report?.engine, entry.usedPercent?.toFixed(2), entry.error?.message].map(csvCell).join(','))].join('\n'))
+    else if (format !== 'json') this.print(await renderTable(['INSTANCE', 'SERVER', 'USED', 'DATA / MEMORY', 'RECLAIMABLE', 'STATUS'], rows.map((row) => row.cells)))
+    if (instances.every((entry) => entry.error)) {
+      throw new DbakitError(Math.max(...instances.map((entry) => entry.error!.exitCode)) === ExitCode.usage ? ExitCode.usage : ExitCode.environment, 'FLEET_UNREADABLE', `none of the ${instances.length} instances could be read`, {hint: instances[0]!.error!.message})
+    }
+    const full = failOn === undefined ? [] : instances.filter((entry) => (entry.usedPercent ?? -1) >= failOn)
+    if (full.length > 0) {
+      throw new DbakitError(ExitCode.findings, 'USAGE_THRESHOLD', `${full.map((entry) => `${entry.instance} at ${entry.usedPercent!.toFixed(1)}%`).join(', ')}: at or above --fail-on-usage ${failOn}%`, {data: {instances: full.map((entry) => entry.instance)}})
+    }
+    return {instances}
   }
 }

@@ -103,3 +103,26 @@ export async function forecastInstance(snapshots: import('./history.ts').Snapsho
     drivers,
   }
 }
+
+export interface FleetEntry {
+  instance: string
+  report?: InstanceCapacity
+  usedPercent?: number | null
+  /** Why this instance has no report; the others go on. */
+  error?: {code: string; message: string; exitCode: number}
+}
+
+/** One report per member, `concurrency` at a time; a member that fails is reported in its entry. */
+export async function capacityFleet(members: Array<{name: string; target: () => Promise<ConnectionTarget>}>, options: CapacityOptions, concurrency: number): Promise<FleetEntry[]> {
+  const {mapBounded} = await import('../core/concurrency.ts')
+  const {isDbakitError} = await import('../core/errors.ts')
+  return mapBounded(members, concurrency, async (member): Promise<FleetEntry> => {
+    try {
+      const report = await capacityReport(await member.target(), options)
+      return {instance: member.name, report: {...report, instance: member.name}, usedPercent: diskUsedPercent(report)}
+    } catch (error) {
+      if (!isDbakitError(error)) throw error
+      return {instance: member.name, error: {code: error.code, message: error.message, exitCode: error.exitCode}}
+    }
+  })
+}
