@@ -122,11 +122,12 @@ _dbakit() {
     "capacity forecast")
       case "$prev" in
         --fail-within) COMPREPLY=(); return ;;
+        --format) COMPREPLY=($(compgen -W "table json csv html" -- "$cur")); return ;;
         --instance) COMPREPLY=(); return ;;
         --store) COMPREPLY=(); return ;;
         --threshold) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--color --fail-within --instance --json --store --threshold --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--color --fail-within --format --instance --json --store --threshold --verbose" -- "$cur")) ;;
     "capacity report")
       case "$prev" in
         --concurrency) COMPREPLY=(); return ;;
@@ -134,7 +135,7 @@ _dbakit() {
         --delimiter) COMPREPLY=(); return ;;
         --disk-size) COMPREPLY=(); return ;;
         --fail-on-usage) COMPREPLY=(); return ;;
-        --format) COMPREPLY=($(compgen -W "table json csv" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "table json csv html" -- "$cur")); return ;;
         --pause) COMPREPLY=(); return ;;
         --prefix-depth) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;

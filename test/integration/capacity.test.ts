@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {createConnection, type Connection} from 'mysql2/promise'
@@ -150,6 +151,41 @@ describe('capacity snapshot and forecast', () => {
     assert.equal(soon.code, 1, soon.stderr)
     assert.match(soon.stderr, /prod reaches 88% in \d+ days \(2027-\d\d-\d\d\): within --fail-within 200/)
     assert.equal((await run(home, ['forecast', '--fail-within', '100'])).code, 0)
+  })
+
+  it('writes one self-contained HTML file whose charts and figures headless Chromium renders', async (t) => {
+    const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path))
+    if (!chromium) {
+      t.skip('Chromium is not installed (Debian package chromium; .ci/run installs it)')
+      return
+    }
+    const home = freshHome()
+    mkdirSync(join(home, 'state', 'capacity'), {recursive: true})
+    const start = Date.parse('2026-11-01T03:00:00Z')
+    const lines = Array.from({length: 20}, (_, day) => JSON.stringify({v: 1, instance: 'prod', engine: 'mariadb', takenAt: new Date(start + day * 86_400_000).toISOString(), usage: {of: 'disk', total: 1e12, used: 600e9 + 5e9 * day}, objects: {'shop.orders': 200e9 + 5e9 * day}}))
+    writeFileSync(join(home, 'state', 'capacity', 'history.jsonl'), `${lines.join('\n')}\n`)
+    const forecast = await run(home, ['forecast', '--format', 'html'])
+    assert.equal(forecast.code, 0, forecast.stderr)
+    assert.doesNotMatch(forecast.stdout, /<script|<link|src=|href=/, 'the file loads something from elsewhere')
+    const connection = await primary()
+    await connection.query(`CREATE DATABASE \`${database}_html\``)
+    await connection.query(`CREATE TABLE \`${database}_html\`.t (id INT PRIMARY KEY) ENGINE=InnoDB`)
+    const report = await runCli(['capacity', 'report', '--url', mariadb.primaryUrl, '--format', 'html'], {env: {DBAKIT_HOME: home, DBAKIT_PASSWORD: mariadb.password}})
+    await connection.query(`DROP DATABASE \`${database}_html\``)
+    await connection.end()
+    assert.equal(report.code, 0, report.stderr)
+    const dom = (html: string) => {
+      const file = join(home, `page-${randomBytes(3).toString('hex')}.html`)
+      writeFileSync(file, html)
+      return execFileSync(chromium, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000})
+    }
+    const rendered = dom(forecast.stdout)
+    // 880 GB at 5 GB a day from 695 GB: 37 days.
+    assert.match(rendered, /<td>prod<\/td><td>69\.5% of [\d.]+ GiB disk<\/td><td class="days">3[4-9]<\/td>/)
+    for (const part of ['polyline class="history"', 'polyline class="forecast"', 'line class="threshold"', 'shop.orders']) assert.ok(rendered.includes(part), `no ${part} in the rendered page`)
+    const reportDom = dom(report.stdout)
+    assert.match(reportDom, /<rect class="bar"/)
+    assert.match(reportDom, new RegExp(`<tr><td>${database}_html\\.t</td><td>[\\d.]+ KiB</td>`))
   })
 
   it('shares the history through a MySQL --store', async () => {

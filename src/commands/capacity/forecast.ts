@@ -3,7 +3,7 @@ import {CapacityHistoryCommand, historyStoreFlags} from '../../capacity-history.
 import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
 import {renderTable} from '../../lib/core/table.ts'
 import {formatBytes} from '../../lib/core/text.ts'
-import type {Forecast} from '../../lib/capacity/index.ts'
+import type {Forecast, Snapshot} from '../../lib/capacity/index.ts'
 
 const days = (value: number | null) => (value === null ? 'never' : value < 1 ? '<1' : String(Math.round(value)))
 
@@ -17,18 +17,22 @@ Exit status: 0, 1 when an instance reaches the threshold within --fail-within da
     instance: Flags.string({summary: 'The instance (profile name, or user@host:port) to forecast; default every one in the history.'}),
     threshold: Flags.integer({summary: 'The usage to forecast, in percent of the disk (Redis: of maxmemory).', default: 88, min: 1, max: 100}),
     'fail-within': Flags.integer({summary: 'Exit 1 when an instance reaches the threshold within this many days.', min: 0}),
+    format: Flags.option({options: ['table', 'json', 'csv', 'html'] as const, default: 'table', summary: 'Output format (--json is the same as --format json); html is one self-contained file with a chart of each instance\'s history and forecast.'})(),
     ...historyStoreFlags,
   }
 
   async run(): Promise<{forecasts: Forecast[]; failed: Array<{instance: string; message: string}>}> {
     const {flags} = await this.parse(CapacityForecast)
-    const {forecastInstance} = await import('../../lib/capacity/index.ts')
+    const {forecastHtml, forecastInstance} = await import('../../lib/capacity/index.ts')
+    const format = this.jsonEnabled() ? 'json' : flags.format
+    const histories = new Map<string, Snapshot[]>()
     const {forecasts, failed} = await this.withHistory(flags, async (history) => {
       const snapshots = await history.read(flags.instance)
       if (snapshots.length === 0) {
         throw usageError('HISTORY_EMPTY', flags.instance ? `${history.location} has no snapshot of ${flags.instance}` : `${history.location} has no snapshots`, {hint: 'take one a day with `dbakit capacity snapshot -p PROFILE` (3 are needed for a forecast, 10 for exponential smoothing)'})
       }
       const instances = [...new Set(snapshots.map((snapshot) => snapshot.instance))]
+      for (const instance of instances) histories.set(instance, snapshots.filter((snapshot) => snapshot.instance === instance))
       const forecasts: Forecast[] = []
       const failed: Array<{instance: string; message: string}> = []
       for (const instance of instances) {
@@ -43,7 +47,10 @@ Exit status: 0, 1 when an instance reaches the threshold within --fail-within da
       return {forecasts: forecasts.sort((a, b) => (a.crossings[0]?.days ?? Infinity) - (b.crossings[0]?.days ?? Infinity)), failed}
     })
     for (const failure of failed) this.logger.warn(failure.message)
-    this.print(
+    if (format === 'html') this.print(forecastHtml(forecasts, histories))
+    else if (format === 'csv') {
+      this.print(['instance,of,used_percent,days,earliest,latest,reaches_at,method', ...forecasts.map((f) => [f.instance, f.of, f.usedPercent.toFixed(2), f.crossings[0]!.days?.toFixed(1) ?? '', f.crossings[0]!.earliest?.toFixed(1) ?? '', f.crossings[0]!.latest?.toFixed(1) ?? '', f.reachesAt ?? '', f.crossings[0]!.method].join(','))].join('\n'))
+    } else if (format === 'table') this.print(
       await renderTable(
         ['INSTANCE', 'USED', `DAYS TO ${flags.threshold}%`, '95% INTERVAL', 'REACHES', 'GROWTH/DAY', 'METHOD', 'SNAPSHOTS', 'FASTEST GROWING'],
         forecasts.map((f) => {

@@ -59,7 +59,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     '<%= config.bin %> <%= command.id %> -p prod --fail-on-usage 88 --json',
   ]
   static override flags = {
-    format: Flags.option({options: ['table', 'json', 'csv'] as const, default: 'table', summary: 'Output format (--json is the same as --format json).'})(),
+    format: Flags.option({options: ['table', 'json', 'csv', 'html'] as const, default: 'table', summary: 'Output format (--json is the same as --format json); html is one self-contained file with a chart.'})(),
     top: Flags.integer({summary: 'Tables listed in the table format (biggest first; json and csv list all).', default: 20, min: 1}),
     'fail-on-usage': Flags.integer({summary: 'Exit 1 when the disk (Redis: memory against maxmemory) is at least this full (percent).', min: 1, max: 100}),
     ...reportFlags,
@@ -77,6 +77,9 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     const result = {...report, diskUsedPercent: used}
     if (format === 'json') {
       if (!this.jsonEnabled()) this.print(JSON.stringify(result, null, 2))
+    } else if (format === 'html') {
+      const {reportHtml} = await import('../../lib/capacity/index.ts')
+      this.print(reportHtml(report, flags.top))
     } else if (format === 'csv') {
       this.print(
         [

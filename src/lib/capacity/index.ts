@@ -126,3 +126,5 @@ export async function capacityFleet(members: Array<{name: string; target: () => 
     }
   })
 }
+
+export {forecastHtml, reportHtml} from './html.ts'
