@@ -3,6 +3,7 @@ import {describe, it} from 'node:test'
 import {fixedBytes, rebuiltFileBytes, rebuiltLeafPages, type ColumnShape} from '../../src/lib/capacity/innodb.ts'
 import {autoIncrementMax, tablespaceTable} from '../../src/lib/capacity/mysql.ts'
 import {crossings} from '../../src/lib/capacity/forecast.ts'
+import {healthOf} from '../../src/lib/capacity/health.ts'
 import {parseBytes} from '../../src/lib/core/text.ts'
 
 const column = (name: string, dataType: string, columnType = dataType, extra: Partial<ColumnShape> = {}): ColumnShape => ({name, dataType, columnType, maxBytes: null, precision: null, scale: null, datetimePrecision: null, nullable: false, ...extra})
@@ -110,5 +111,43 @@ describe('forecasts on series of known growth', () => {
     const flat = Array.from({length: 20}, (_, day) => ({at: day * DAY, value: 300 - day}))
     assert.equal((await crossings(flat, 880))[0]!.days, null)
     assert.deepEqual(await crossings(flat.slice(0, 2), 880), [])
+  })
+})
+
+describe('the health score', () => {
+  const figure = (value: number, exact = true) => ({value, exact, source: 'test'})
+  const report = (tables: Array<{onDisk: number; reclaimable: number; autoIncrementPercent?: number}>) => ({
+    instance: 'db1',
+    engine: 'mariadb',
+    version: '10.11',
+    takenAt: '',
+    disk: null,
+    binlogs: figure(0),
+    warnings: [],
+    tables: tables.map((table, index) => ({
+      database: 'shop',
+      table: `t${index}`,
+      engine: 'InnoDB',
+      onDisk: figure(table.onDisk),
+      data: figure(0, false),
+      indexes: figure(0, false),
+      rows: figure(0, false),
+      reclaimable: figure(table.reclaimable, false),
+      ...(table.autoIncrementPercent === undefined ? {} : {autoIncrement: {next: 1, max: 100, columnType: 'int(11)', usedPercent: table.autoIncrementPercent, exact: true}}),
+    })),
+  })
+
+  it('is 100 with room everywhere, and names what pulls it down', () => {
+    assert.equal(healthOf(report([{onDisk: 100, reclaimable: 1, autoIncrementPercent: 1}]), 20).score, 100)
+    const health = healthOf(report([{onDisk: 100, reclaimable: 60, autoIncrementPercent: 95}]), 95)
+    assert.equal(health.score, 0)
+    assert.deepEqual(health.components.map((component) => [component.name, component.score]), [['usage', 0], ['auto-increment', 0], ['reclaimable', 0]])
+    assert.match(health.components[1]!.why, /shop\.t0 has used 95\.00% of its int\(11\)/)
+  })
+
+  it('weighs usage four times a reclaimable share', () => {
+    // usage 72.5% → 50 points (weight 4); reclaimable 30% → 50 points (weight 1); auto-increment 70% → 50 (weight 2).
+    assert.equal(healthOf(report([{onDisk: 100, reclaimable: 30, autoIncrementPercent: 70}]), 72.5).score, 50)
+    assert.equal(healthOf(report([{onDisk: 100, reclaimable: 50}]), 50).score, 80)
   })
 })

@@ -6,6 +6,14 @@ import {parseDuration} from '../../lib/core/duration.ts'
 import {formatBytes, formatCount, parseBytes} from '../../lib/core/text.ts'
 import type {FleetEntry, InstanceCapacity} from '../../lib/capacity/index.ts'
 
+/** `72/100: usage 40 (91.0% of the disk used), ...`: the lowest components, with why. */
+const healthLine = (report: InstanceCapacity) => {
+  const health = report.health
+  if (!health) return '?'
+  const low = health.components.filter((component) => component.score < 100).sort((a, b) => a.score - b.score)
+  return `${health.score}/100${low.length > 0 ? `: ${low.map((component) => `${component.name} ${component.score} (${component.why})`).join('; ')}` : ''}`
+}
+
 const csvCell = (value: string | number | boolean | null | undefined) => {
   const text = value === null || value === undefined ? '' : String(value)
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
@@ -92,6 +100,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
         renderKeyValues([
           ['instance', `${report.instance} (${report.engine} ${report.version})`],
           ['memory', `${formatFigure(report.memory!.used)} used of ${formatFigure(report.memory!.limit)}${used === null ? '' : ` (${used.toFixed(1)}%)`}, fragmentation ${report.memory!.fragmentation}`],
+          ['health', healthLine(report)],
           ...report.keyspaces.map((space): [string, string] => [`db${space.db}`, `${formatFigure(space.keys, formatCount)} keys, ${formatFigure(space.bytes)}, ${formatFigure(space.freedByTtl)} in keys with a TTL (${formatCount(space.sampled)} measured)`]),
         ]),
       )
@@ -109,6 +118,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
           ['tables on disk', `${formatFigure(sums.onDisk)} in ${formatCount(report.tables.length)} tables`],
           ['reclaimable', `${formatFigure(sums.reclaimable)} (what OPTIMIZE TABLE would free)`],
           ['binlogs', formatFigure(report.binlogs)],
+          ['health', healthLine(report)],
         ]),
       )
       if (report.tables.length > 0) {
@@ -138,10 +148,10 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
       const report = entry.report
       const what = report?.memory ? 'memory' : 'disk'
       const size = report ? (report.memory ? formatFigure(report.memory.used) : formatFigure(totals(report).onDisk)) : ''
-      return {entry, cells: [entry.instance, report ? `${report.engine} ${report.version}` : '', entry.usedPercent === null || entry.usedPercent === undefined ? (report ? '?' : '') : `${entry.usedPercent.toFixed(1)}% of ${what}`, size, report && !report.memory ? formatFigure(totals(report).reclaimable) : '', entry.error ? `error: ${entry.error.message}` : 'ok']}
+      return {entry, cells: [entry.instance, report ? `${report.engine} ${report.version}` : '', report?.health ? String(report.health.score) : '', entry.usedPercent === null || entry.usedPercent === undefined ? (report ? '?' : '') : `${entry.usedPercent.toFixed(1)}% of ${what}`, size, report && !report.memory ? formatFigure(totals(report).reclaimable) : '', entry.error ? `error: ${entry.error.message}` : 'ok']}
     })
     if (format === 'csv') this.print(['instance,engine,used_percent,error', ...instances.map((entry) => [entry.instance, entry.report?.engine, entry.usedPercent?.toFixed(2), entry.error?.message].map(csvCell).join(','))].join('\n'))
-    else if (format !== 'json') this.print(await renderTable(['INSTANCE', 'SERVER', 'USED', 'DATA / MEMORY', 'RECLAIMABLE', 'STATUS'], rows.map((row) => row.cells)))
+    else if (format !== 'json') this.print(await renderTable(['INSTANCE', 'SERVER', 'HEALTH', 'USED', 'DATA / MEMORY', 'RECLAIMABLE', 'STATUS'], rows.map((row) => row.cells)))
     if (instances.every((entry) => entry.error)) {
       throw new DbakitError(Math.max(...instances.map((entry) => entry.error!.exitCode)) === ExitCode.usage ? ExitCode.usage : ExitCode.environment, 'FLEET_UNREADABLE', `none of the ${instances.length} instances could be read`, {hint: instances[0]!.error!.message})
     }

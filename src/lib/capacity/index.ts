@@ -3,21 +3,26 @@ import {formatBytes} from '../core/text.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {mysqlCapacity, type MysqlCapacityOptions} from './mysql.ts'
 import {redisCapacity, type RedisCapacityOptions} from './redis.ts'
+import {healthOf} from './health.ts'
 import type {Figure, InstanceCapacity} from './report.ts'
 
 export type {Figure, InstanceCapacity, KeyspaceCapacity, TableCapacity} from './report.ts'
+export type {Health} from './health.ts'
 
 export type CapacityOptions = MysqlCapacityOptions & RedisCapacityOptions
 
 export async function capacityReport(target: ConnectionTarget, options: CapacityOptions): Promise<InstanceCapacity> {
-  switch (target.engine) {
-    case 'mysql':
-      return mysqlCapacity(target, options)
-    case 'redis':
-      return redisCapacity(target, options)
-    default:
-      throw usageError('CAPACITY_UNSUPPORTED_ENGINE', `capacity reports for ${target.engine} are not built yet`, {hint: 'MySQL, MariaDB and Redis are supported'})
-  }
+  const report = await (async () => {
+    switch (target.engine) {
+      case 'mysql':
+        return mysqlCapacity(target, options)
+      case 'redis':
+        return redisCapacity(target, options)
+      default:
+        throw usageError('CAPACITY_UNSUPPORTED_ENGINE', `capacity reports for ${target.engine} are not built yet`, {hint: 'MySQL, MariaDB and Redis are supported'})
+    }
+  })()
+  return {...report, health: healthOf(report, diskUsedPercent(report))}
 }
 
 /** The used share of what runs out: the disk (MySQL), memory against maxmemory (Redis); null when unknown. */

@@ -45,5 +45,7 @@ export interface InstanceCapacity {
   binlogs: Figure
   tables: TableCapacity[]
   keyspaces?: KeyspaceCapacity[]
+  /** A score with its explained components (capacity/health.ts). */
+  health?: import('./health.ts').Health
   warnings: string[]
 }
