@@ -7,7 +7,7 @@ import {after, before, describe, it} from 'node:test'
 import {createConnection, type Connection} from 'mysql2/promise'
 import {Redis} from 'ioredis'
 import {freshHome, runCli} from '../helpers/cli.ts'
-import {mariadb, redis} from '../helpers/services.ts'
+import {mariadb, mongodbSkipReason, mongodbUri, redis} from '../helpers/services.ts'
 
 const database = `cap_${process.pid}_${randomBytes(2).toString('hex')}`
 const json = <T>(stdout: string) => JSON.parse(stdout) as T
@@ -293,5 +293,29 @@ describe('capacity over a fleet (--all)', () => {
     const snapshot = await runCli(['capacity', 'snapshot', '--all', '--sample-tables', '0', '--sample-keys', '100'], {env})
     assert.equal(snapshot.code, 0, snapshot.stderr)
     assert.match(snapshot.stderr, /Kept 2 snapshot\(s\)[\s\S]*1 instance\(s\) failed/)
+  })
+})
+
+describe('capacity report on MongoDB', {skip: mongodbSkipReason}, () => {
+  it('reports each collection\'s storage and the filesystem from the server\'s own counters', async () => {
+    const {MongoClient} = await import('mongodb')
+    const client = new MongoClient(mongodbUri!)
+    await client.connect()
+    const name = `cap_${process.pid}`
+    try {
+      await client.db(name).collection('events').insertMany(Array.from({length: 5000}, (_, i) => ({i, payload: 'p'.repeat(200)})))
+      const uri = new URL(mongodbUri!)
+      const password = decodeURIComponent(uri.password)
+      uri.password = ''
+      const result = await runCli(['capacity', 'report', '--url', uri.toString(), '--json'], {env: {DBAKIT_HOME: freshHome(), DBAKIT_PASSWORD: password}})
+      assert.equal(result.code, 0, result.stderr)
+      const report = json<{disk: {total: {value: number}}; tables: Table[]}>(result.stdout)
+      const events = report.tables.find((table) => table.database === name && table.table === 'events')!
+      assert.ok(events.onDisk.value > 0 && events.onDisk.exact)
+      assert.ok(report.disk.total.value > 0)
+    } finally {
+      await client.db(name).dropDatabase()
+      await client.close()
+    }
   })
 })

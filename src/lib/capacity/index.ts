@@ -18,6 +18,10 @@ export async function capacityReport(target: ConnectionTarget, options: Capacity
         return mysqlCapacity(target, options)
       case 'redis':
         return redisCapacity(target, options)
+      case 'mongodb': {
+        const {mongoCapacity} = await import('./mongodb.ts')
+        return mongoCapacity(target)
+      }
       default:
         throw usageError('CAPACITY_UNSUPPORTED_ENGINE', `capacity reports for ${target.engine} are not built yet`, {hint: 'MySQL, MariaDB and Redis are supported'})
     }
