@@ -136,22 +136,25 @@ _dbakit() {
         --disk-size) COMPREPLY=(); return ;;
         --fail-on-usage) COMPREPLY=(); return ;;
         --format) COMPREPLY=($(compgen -W "table json csv html" -- "$cur")); return ;;
+        --inventory) COMPREPLY=(); return ;;
         --pause) COMPREPLY=(); return ;;
         --prefix-depth) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --sample-keys) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --sample-rows) COMPREPLY=(); return ;;
         --sample-tables) COMPREPLY=(); return ;;
+        --tag) COMPREPLY=(); return ;;
         --top) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--all --analyze --color --concurrency --connect-timeout --delimiter --disk-size --fail-on-usage --format --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --top --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--all --analyze --color --concurrency --connect-timeout --delimiter --disk-size --fail-on-usage --format --inventory --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --tag --top --url --verbose" -- "$cur")) ;;
     "capacity snapshot")
       case "$prev" in
         --concurrency) COMPREPLY=(); return ;;
         --connect-timeout) COMPREPLY=(); return ;;
         --delimiter) COMPREPLY=(); return ;;
         --disk-size) COMPREPLY=(); return ;;
+        --inventory) COMPREPLY=(); return ;;
         --pause) COMPREPLY=(); return ;;
         --prefix-depth) COMPREPLY=(); return ;;
         --profile|-p) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -159,9 +162,10 @@ _dbakit() {
         --sample-rows) COMPREPLY=(); return ;;
         --sample-tables) COMPREPLY=(); return ;;
         --store) COMPREPLY=(); return ;;
+        --tag) COMPREPLY=(); return ;;
         --url) COMPREPLY=(); return ;;
       esac
-      COMPREPLY=($(compgen -W "--all --analyze --color --concurrency --connect-timeout --delimiter --disk-size --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --store --url --verbose" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--all --analyze --color --concurrency --connect-timeout --delimiter --disk-size --inventory --json --password-stdin --pause --prefix-depth --profile -p --sample-keys --sample-rows --sample-tables --store --tag --url --verbose" -- "$cur")) ;;
     "kms init")
       case "$prev" in
         --address) COMPREPLY=(); return ;;

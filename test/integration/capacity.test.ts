@@ -293,6 +293,16 @@ describe('capacity over a fleet (--all)', () => {
     const snapshot = await runCli(['capacity', 'snapshot', '--all', '--sample-tables', '0', '--sample-keys', '100'], {env})
     assert.equal(snapshot.code, 0, snapshot.stderr)
     assert.match(snapshot.stderr, /Kept 2 snapshot\(s\)[\s\S]*1 instance\(s\) failed/)
+
+    // An inventory picks a subset by tags.
+    const inventory = join(home, 'fleet.yaml')
+    writeFileSync(inventory, '- {profile: db, tags: [eu, mysql]}\n- {profile: cache, tags: [eu]}\n- {profile: gone, tags: [us]}\n')
+    const eu = await runCli(['capacity', 'report', '--inventory', inventory, '--tag', 'eu', '--sample-tables', '0', '--sample-keys', '100', '--json'], {env})
+    assert.equal(eu.code, 0, eu.stderr)
+    assert.deepEqual(json<{instances: Array<{instance: string; error?: unknown}>}>(eu.stdout).instances.map((entry) => [entry.instance, entry.error === undefined]), [['db', true], ['cache', true]])
+    const none = await runCli(['capacity', 'report', '--inventory', inventory, '--tag', 'asia'], {env})
+    assert.equal(none.code, 2, none.stderr)
+    assert.match(none.stderr, /no member of the inventory has the tag asia[\s\S]*the tags there are: eu, mysql, us/)
   })
 })
 

@@ -29,17 +29,28 @@ export const reportFlags = {
   delimiter: Flags.string({summary: 'Redis: what separates a key\'s namespace from the rest.', default: ':'}),
   'prefix-depth': Flags.integer({summary: 'Redis: namespace parts to group by (user:42:x at depth 1 is user).', default: 1, min: 1}),
   pause: Flags.string({summary: 'Redis: pause after each batch of 500 keys, so a busy server is not crowded (e.g. 2ms, 0).', default: '2ms'}),
-  all: Flags.boolean({summary: 'Every profile in the config, --concurrency at a time; one that fails is reported in its row.', exclusive: ['profile', 'url']}),
-  concurrency: Flags.integer({summary: 'With --all: instances read at once.', default: 4, min: 1}),
+  all: Flags.boolean({summary: 'Every profile in the config, --concurrency at a time; one that fails is reported in its row.', exclusive: ['profile', 'url', 'inventory']}),
+  inventory: Flags.string({summary: 'A fleet file (YAML or JSON list of {profile, tags}) to run over, like --all.', exclusive: ['profile', 'url']}),
+  tag: Flags.string({summary: 'With --inventory: only the members with this tag (repeatable: all of them).', multiple: true, dependsOn: ['inventory']}),
+  concurrency: Flags.integer({summary: 'With --all or --inventory: instances read at once.', default: 4, min: 1}),
   ...serverFlags,
 }
 
-/** The members of a fleet run: every profile, each resolved (password and all) when its turn comes. */
-export async function fleetMembers(command: {server: (flags: {profile: string}) => Promise<import('../../lib/connect/target.ts').ConnectionTarget>}) {
-  const [{listProfiles}, {configFilePath}] = await Promise.all([import('../../lib/connect/profiles.ts'), import('../../lib/core/paths.ts')])
-  const profiles = await listProfiles(configFilePath())
-  if (profiles.length === 0) throw usageError('NO_PROFILES', '--all found no profiles in the config', {hint: 'add them with `dbakit profile add NAME --url URL`'})
-  return profiles.map((profile) => ({name: profile.name, target: () => command.server({profile: profile.name})}))
+/**
+ * The members of a fleet run: the inventory's (with every --tag), else every profile; each is
+ * resolved (password and all) when its turn comes, so one that cannot be fails in its own row.
+ */
+export async function fleetMembers(command: {server: (flags: {profile: string}) => Promise<import('../../lib/connect/target.ts').ConnectionTarget>}, flags: {inventory?: string; tag?: string[]}) {
+  let names: string[]
+  if (flags.inventory !== undefined) {
+    const {readInventory, withTags} = await import('../../lib/connect/inventory.ts')
+    names = withTags(await readInventory(flags.inventory), flags.tag ?? []).map((member) => member.profile)
+  } else {
+    const [{listProfiles}, {configFilePath}] = await Promise.all([import('../../lib/connect/profiles.ts'), import('../../lib/core/paths.ts')])
+    names = (await listProfiles(configFilePath())).map((profile) => profile.name)
+    if (names.length === 0) throw usageError('NO_PROFILES', '--all found no profiles in the config', {hint: 'add them with `dbakit profile add NAME --url URL`'})
+  }
+  return names.map((name) => ({name, target: () => command.server({profile: name})}))
 }
 
 export const reportOptions = (flags: {'sample-tables': number; 'sample-rows': number; analyze: boolean; 'disk-size'?: string; 'sample-keys': number; delimiter: string; 'prefix-depth': number; pause: string}) => ({
@@ -77,7 +88,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     const {flags} = await this.parse(CapacityReport)
     const format = this.jsonEnabled() ? 'json' : flags.format
     const options = reportOptions(flags)
-    if (flags.all) return this.fleet(options, flags.concurrency, format, flags['fail-on-usage'])
+    if (flags.all || flags.inventory !== undefined) return this.fleet(await fleetMembers({server: (each) => this.server(each)}, flags), options, flags.concurrency, format, flags['fail-on-usage'])
     const {capacityReport, diskUsedPercent, formatFigure, totals} = await import('../../lib/capacity/index.ts')
     const report = await capacityReport(await this.server(flags), options)
     const used = diskUsedPercent(report)
@@ -141,9 +152,9 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     return result
   }
 
-  private async fleet(options: ReturnType<typeof reportOptions>, concurrency: number, format: string, failOn: number | undefined): Promise<{instances: FleetEntry[]}> {
+  private async fleet(members: Awaited<ReturnType<typeof fleetMembers>>, options: ReturnType<typeof reportOptions>, concurrency: number, format: string, failOn: number | undefined): Promise<{instances: FleetEntry[]}> {
     const {capacityFleet, formatFigure, totals} = await import('../../lib/capacity/index.ts')
-    const instances = await capacityFleet(await fleetMembers({server: (flags) => this.server(flags)}), options, concurrency)
+    const instances = await capacityFleet(members, options, concurrency)
     const rows = instances.map((entry) => {
       const report = entry.report
       const what = report?.memory ? 'memory' : 'disk'

@@ -14,8 +14,8 @@ export default class CapacitySnapshot extends CapacityHistoryCommand {
     const {flags} = await this.parse(CapacitySnapshot)
     const options = reportOptions(flags)
     const {capacityFleet, capacityReport, snapshotOf} = await import('../../lib/capacity/index.ts')
-    if (flags.all) {
-      const entries = await capacityFleet(await fleetMembers({server: (each) => this.server(each)}), options, flags.concurrency)
+    if (flags.all || flags.inventory !== undefined) {
+      const entries = await capacityFleet(await fleetMembers({server: (each) => this.server(each)}, flags), options, flags.concurrency)
       return this.withHistory(flags, async (history) => {
         const snapshots = entries.filter((entry) => entry.report).map((entry) => snapshotOf(entry.report!))
         for (const snapshot of snapshots) await history.append(snapshot)
