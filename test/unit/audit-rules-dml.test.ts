@@ -344,6 +344,17 @@ describe('dml rules', () => {
 })
 
 describe('query rules', () => {
+  it('query-sysdate', () => {
+    const id = 'query-sysdate'
+    const hit = only(id, 'INSERT INTO audit (at) VALUES (sysdate())')
+    assert.deepEqual([hit.at?.line, hit.at?.column], [1, 32])
+    fires(id, 'SELECT id FROM orders WHERE created_at > SYSDATE() - INTERVAL 1 DAY')
+    silent(id, 'SELECT sysdate FROM calendar')
+    silent(id, 'SELECT c.sysdate() FROM calendar c')
+    silent(id, "SELECT 'SYSDATE()' -- SYSDATE()")
+    silent(id, 'SELECT NOW()')
+  })
+
   it('query-select-star', () => {
     const id = 'query-select-star'
     const hit = only(id, 'SELECT *\nFROM orders')
@@ -478,6 +489,17 @@ describe('query rules', () => {
 })
 
 describe('security rules', () => {
+  it('security-stalling-function', () => {
+    const id = 'security-stalling-function'
+    assert.match(only(id, 'SELECT SLEEP(10)').message, /SLEEP\(\) holds the connection/)
+    assert.match(only(id, "DO GET_LOCK('deploy', 3600)").message, /GET_LOCK\(\) waits on a named lock/)
+    assert.match(only(id, "SELECT BENCHMARK(1000000, MD5('x'))").message, /BENCHMARK\(\) runs an expression/)
+    silent(id, 'SELECT sleep_minutes FROM schedules')
+    silent(id, 'INSERT INTO t (sleep, benchmark) VALUES (1, 2)')
+    silent(id, "SELECT 'SLEEP(5)' -- SLEEP(5)")
+    silent(id, 'SELECT u.sleep(1) FROM u')
+  })
+
   it('security-grant-all', () => {
     const id = 'security-grant-all'
     const hit = only(id, "GRANT ALL PRIVILEGES ON shop.* TO 'app'@'10.0.%'")

@@ -144,3 +144,8 @@ export function findTopLevelWord(tokens: Token[], word: string, from = 0): numbe
   }
   return -1
 }
+
+/** The name token of every call of a function in `names` (upper case): `SLEEP(`, not `t.sleep(` or a column named sleep. */
+export function functionCalls(tokens: Token[], names: ReadonlySet<string>): Token[] {
+  return tokens.filter((token, i) => token.type === 'word' && names.has(token.value) && tokens[i + 1]?.text === '(' && tokens[i - 1]?.text !== '.')
+}

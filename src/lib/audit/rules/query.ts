@@ -1,7 +1,7 @@
 import {isCharacterType, isNumericType, parseColumnType} from '../../sql/ddl.ts'
 import {formatCount} from '../../core/text.ts'
 import {isWord, type Token} from '../../sql/lexer.ts'
-import {findWords, matchingParen} from '../../sql/tokens.ts'
+import {findWords, functionCalls, matchingParen} from '../../sql/tokens.ts'
 import {
   blockAround,
   columnRefEndingAt,
@@ -410,4 +410,21 @@ const unboundedSelect: Rule = {
   },
 }
 
-export const rules: Rule[] = [selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect]
+const SYSDATE = new Set(['SYSDATE'])
+
+const sysdate: Rule = {
+  id: 'query-sysdate',
+  family: 'query',
+  level: 'warning',
+  summary: 'SYSDATE() is the time of its own evaluation, not of the statement',
+  rationale:
+    "SYSDATE() is evaluated again for every row and returns the moment of evaluation, so one statement sees several times, a range on it cannot use an index as a constant, and under statement-based replication a replica computes other values than the primary (unless it runs with --sysdate-is-now). NOW() is fixed for the whole statement.",
+  bad: 'UPDATE orders SET shipped_at = SYSDATE() WHERE id = 42',
+  good: 'UPDATE orders SET shipped_at = NOW() WHERE id = 42',
+  fix: 'Use NOW() (or CURRENT_TIMESTAMP), which is the statement\u2019s start time.',
+  check(context) {
+    return functionCalls(context.statement.tokens, SYSDATE).map((at) => ({at, message: 'SYSDATE() is evaluated per row at its own moment; NOW() is the statement\u2019s time and replicates the same'}))
+  },
+}
+
+export const rules: Rule[] = [selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate]

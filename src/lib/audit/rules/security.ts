@@ -1,5 +1,5 @@
 import {isWord, type Token} from '../../sql/lexer.ts'
-import {findTopLevelWord, findWords, splitTopLevel, statementKind} from '../../sql/tokens.ts'
+import {findTopLevelWord, findWords, functionCalls, splitTopLevel, statementKind} from '../../sql/tokens.ts'
 import type {Level, Rule, RuleContext, RuleHit} from '../types.ts'
 
 interface Account {
@@ -482,7 +482,32 @@ const userWithoutSsl: Rule = {
   },
 }
 
+/** What each stalling function does to a server, for the message. */
+const STALLING: Record<string, string> = {
+  SLEEP: 'holds the connection, and any lock the statement took, for the time given',
+  BENCHMARK: 'runs an expression up to millions of times, burning a core',
+  GET_LOCK: 'waits on a named lock that another session may hold for as long as it likes',
+}
+
+const STALLING_NAMES = new Set(Object.keys(STALLING))
+
+const stallingFunction: Rule = {
+  id: 'security-stalling-function',
+  family: 'security',
+  level: 'warning',
+  summary: 'SLEEP(), BENCHMARK() or GET_LOCK() in a statement',
+  rationale:
+    'SLEEP() and BENCHMARK() in application or migration SQL are the signature of time-based SQL injection, and in a statement that took locks they hold them while the server waits or burns CPU. GET_LOCK() waits on an advisory lock that any session can hold indefinitely; inside a migration it can stall the deploy with no timeout the DBA set.',
+  bad: "SELECT id FROM users WHERE email = 'a@b.c' AND SLEEP(5) = 0",
+  good: "SELECT id FROM users WHERE email = 'a@b.c'",
+  fix: 'Remove the call; wait in the application or the deploy tool, and take advisory locks there with a short timeout.',
+  check(context) {
+    return functionCalls(context.statement.tokens, STALLING_NAMES).map((at) => ({at, message: `${at.value}() ${STALLING[at.value]}`}))
+  },
+}
+
 export const rules: Rule[] = [
+  stallingFunction,
   grantAll,
   grantGlobal,
   anyHost,
