@@ -109,6 +109,13 @@ describe('dbakit audit (offline)', () => {
     assert.equal(finding.line, 5)
   })
 
+  it('reports a finding in a routine body once, though rules see the body in the routine and on its own', async () => {
+    const dir = workspace({'proc.sql': 'DELIMITER $$\nCREATE PROCEDURE pick()\nBEGIN\n  DO SLEEP(1);\n  SELECT id FROM t ORDER BY RAND() LIMIT 1;\nEND$$\nDELIMITER ;\n'})
+    const {stdout} = await audit(['proc.sql', '--json'], {cwd: dir})
+    const found = json(stdout).findings.filter((f) => ['security-stalling-function', 'query-order-by-rand'].includes(f.rule)).map((f) => `${f.rule}@${f.line}:${f.column}`)
+    assert.deepEqual(found, ['security-stalling-function@4:6', 'query-order-by-rand@5:29'])
+  })
+
   it('audits one-statement trigger, procedure and event bodies, and the first statement of a trigger block', async () => {
     const dir = workspace({
       'routines.sql': [

@@ -344,6 +344,32 @@ describe('dml rules', () => {
 })
 
 describe('query rules', () => {
+  it('query-constant-where', () => {
+    const id = 'query-constant-where'
+    assert.match(only(id, 'SELECT * FROM orders WHERE 1 = 1').message, /always true: the SELECT reads every row/)
+    assert.match(only(id, 'DELETE FROM orders WHERE 1 != 1').message, /always false: the DELETE matches no row/)
+    assert.match(only(id, 'SELECT id FROM t WHERE 0').message, /always false/)
+    assert.match(only(id, 'SELECT id FROM t WHERE price BETWEEN 10 AND 5').message, /BETWEEN 10 AND 5 matches nothing/)
+    // An always-true UPDATE or DELETE is dml-always-true-where's, as an error.
+    silent(id, 'UPDATE t SET a = 1 WHERE 1 = 1')
+    silent(id, 'SELECT id FROM t WHERE 1 = 1 AND status = 2')
+    silent(id, 'SELECT id FROM t WHERE price BETWEEN 5 AND 10')
+    silent(id, 'SELECT id FROM t WHERE price NOT BETWEEN 10 AND 5')
+    silent(id, 'CREATE TABLE t2 AS SELECT * FROM t WHERE 1 = 0')
+  })
+
+  it('query-null-in-list', () => {
+    const id = 'query-null-in-list'
+    const negated = only(id, "SELECT id FROM users WHERE status NOT IN ('a', NULL)")
+    assert.equal(negated.level, 'error')
+    assert.match(negated.message, /never true/)
+    assert.equal(only(id, 'DELETE FROM t WHERE a IN (NULL, 2)').level, 'warning')
+    silent(id, 'SELECT id FROM t WHERE a IN (1, 2)')
+    silent(id, 'SELECT id FROM t WHERE a IN (SELECT b FROM u WHERE c IS NULL)')
+    silent(id, 'SELECT id FROM t WHERE a IN (COALESCE(b, NULL), 2)')
+    silent(id, "SELECT id FROM t WHERE a IN ('NULL', 2)")
+  })
+
   it('query-sysdate', () => {
     const id = 'query-sysdate'
     const hit = only(id, 'INSERT INTO audit (at) VALUES (sysdate())')

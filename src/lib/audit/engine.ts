@@ -262,7 +262,15 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
     const own = suppressions.filter((s) => !(previous && s.line === previous.endLine && s.line < tokens[0]!.line))
     const statement: AuditStatement = {file, text: chunk.text.slice(tokens[0]!.start - chunk.offset), tokens, allTokens, line: tokens[0]!.line, column: tokens[0]!.column}
     const statementFindings = auditStatement(statement)
-    for (const inner of routineBody(statement)) statementFindings.push(...auditStatement(inner))
+    // A rule that reads every token sees a body statement twice: in the routine and on its own.
+    const seen = new Set(statementFindings.map(findingKey))
+    for (const inner of routineBody(statement)) {
+      for (const finding of auditStatement(inner)) {
+        if (seen.has(findingKey(finding))) continue
+        seen.add(findingKey(finding))
+        statementFindings.push(finding)
+      }
+    }
     statementFindings.push(...unclosed)
     applySuppressions(statementFindings, own)
     ready.push(...invalidSuppressions(own, file, sourceLine))
@@ -275,6 +283,8 @@ export function auditText(file: string, text: string, options: EngineOptions, ch
   }
   return {findings, statements}
 }
+
+const findingKey = (finding: Finding) => `${finding.rule}:${finding.line}:${finding.column}`
 
 /** Text with each secret literal replaced by '***'. */
 export function maskSecrets(text: string, secrets: Token[]): string {

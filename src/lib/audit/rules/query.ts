@@ -5,6 +5,7 @@ import {findWords, functionCalls, matchingParen} from '../../sql/tokens.ts'
 import {
   blockAround,
   columnRefEndingAt,
+  constantTruth,
   conditionClauses,
   conditionComparisons,
   hasTopLevel,
@@ -427,4 +428,77 @@ const sysdate: Rule = {
   },
 }
 
-export const rules: Rule[] = [selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate]
+/** The WHERE of a SELECT, UPDATE or DELETE (after any WITH), and the statement's kind. */
+function mainWhere(context: RuleContext): {kind: string; where: NonNullable<ReturnType<typeof whereClause>>} | undefined {
+  const main = mainStatement(context.statement.tokens)
+  if (!['SELECT', 'UPDATE', 'DELETE'].includes(main.kind)) return undefined
+  const where = whereClause(main.tokens)
+  return where ? {kind: main.kind, where} : undefined
+}
+
+const shown = (tokens: Token[]) => {
+  const text = tokens.map((t) => t.text).join(' ')
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+const constantWhere: Rule = {
+  id: 'query-constant-where',
+  family: 'query',
+  level: 'warning',
+  kinds: ['SELECT', 'UPDATE', 'DELETE', 'WITH'],
+  summary: 'A WHERE that is always true reads everything; one that is always false does nothing',
+  rationale:
+    "WHERE 1=1 or WHERE x = x filters nothing: the query reads the whole table while looking filtered (an UPDATE or DELETE like that is dml-always-true-where's error). WHERE 1 != 1, WHERE 0 or a BETWEEN whose bounds are reversed (BETWEEN 10 AND 5) matches no row, so the statement silently does nothing: usually an inverted or unfilled condition.",
+  bad: 'SELECT id FROM orders WHERE 1 = 1',
+  good: "SELECT id FROM orders WHERE status = 'open'",
+  fix: 'Write the condition that selects the rows meant; to fetch only column metadata, use LIMIT 0.',
+  check(context) {
+    const found = mainWhere(context)
+    if (!found) return []
+    const {kind, where} = found
+    const hits: RuleHit[] = []
+    const truth = constantTruth(where.tokens)
+    if (truth === true && kind === 'SELECT') hits.push({at: where.keyword, message: `WHERE ${shown(where.tokens)} is always true: the SELECT reads every row`})
+    if (truth === false) hits.push({at: where.keyword, message: `WHERE ${shown(where.tokens)} is always false: the ${kind} matches no row`})
+    for (let i = 0; i < where.tokens.length; i++) {
+      const [low, and, high] = [where.tokens[i + 1], where.tokens[i + 2], where.tokens[i + 3]]
+      if (!isWord(where.tokens[i], 'BETWEEN') || isWord(where.tokens[i - 1], 'NOT') || low?.type !== 'number' || !isWord(and, 'AND') || high?.type !== 'number') continue
+      if (Number(low.text) > Number(high.text)) hits.push({at: where.tokens[i]!, message: `BETWEEN ${low.text} AND ${high.text} matches nothing: the lower bound comes first`})
+    }
+    return hits
+  },
+}
+
+const nullInList: Rule = {
+  id: 'query-null-in-list',
+  family: 'query',
+  level: 'warning',
+  summary: 'NULL in an IN list matches nothing, and makes NOT IN match nothing at all',
+  rationale:
+    'The condition x IN (1, NULL) is true for 1 and NULL (not true) for everything else, NULL rows included: the NULL in the list finds nothing. The condition x NOT IN (1, NULL) is never true for any row, because x <> NULL is NULL: the query returns nothing and no error says why.',
+  bad: 'SELECT id FROM users WHERE status NOT IN (\'banned\', NULL)',
+  good: 'SELECT id FROM users WHERE status IS NOT NULL AND status NOT IN (\'banned\')',
+  fix: 'Take NULL out of the list, and test for it with IS NULL / IS NOT NULL.',
+  check(context) {
+    const tokens = context.statement.tokens
+    const hits: RuleHit[] = []
+    for (let i = 0; i < tokens.length; i++) {
+      if (!isWord(tokens[i], 'IN') || tokens[i + 1]?.text !== '(' || isWord(tokens[i + 2], 'SELECT', 'WITH', 'VALUES', 'TABLE')) continue
+      const close = matchingParen(tokens, i + 1)
+      if (close < 0) continue
+      let depth = 0
+      for (let j = i + 2; j < close; j++) {
+        if (tokens[j]!.text === '(') depth++
+        else if (tokens[j]!.text === ')') depth--
+        else if (depth === 0 && isWord(tokens[j], 'NULL') && [',', '('].includes(tokens[j - 1]!.text) && [',', ')'].includes(tokens[j + 1]!.text)) {
+          const negated = isWord(tokens[i - 1], 'NOT')
+          hits.push({at: tokens[j]!, level: negated ? 'error' : 'warning', message: negated ? 'NOT IN with NULL in its list is never true: the condition matches no row at all' : 'NULL in an IN list matches nothing, not even NULL: test with IS NULL'})
+          break
+        }
+      }
+    }
+    return hits
+  },
+}
+
+export const rules: Rule[] = [selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
