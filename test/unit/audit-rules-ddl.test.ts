@@ -393,6 +393,13 @@ describe('locking rules', () => {
 })
 
 describe('design rules', () => {
+  it('design-on-delete-cascade', () => {
+    const [hit] = fires('design-on-delete-cascade', 'ALTER TABLE items ADD CONSTRAINT fk_order FOREIGN KEY (order_id) REFERENCES orders (id) ON UPDATE CASCADE ON DELETE CASCADE')
+    assert.equal(at(hit), '1:117 CASCADE')
+    quiet('design-on-delete-cascade', 'ALTER TABLE items ADD FOREIGN KEY (order_id) REFERENCES orders (id) ON UPDATE CASCADE ON DELETE SET NULL')
+    quiet('design-on-delete-cascade', "CREATE TABLE t (id INT PRIMARY KEY, note VARCHAR(40) DEFAULT 'ON DELETE CASCADE')")
+  })
+
   it('design-missing-primary-key', () => {
     const [hit] = fires('design-missing-primary-key', 'CREATE TABLE audit_log (created_at DATETIME, message TEXT)')
     assert.equal(at(hit), '1:14 audit_log')

@@ -370,6 +370,19 @@ describe('query rules', () => {
     silent(id, "SELECT id FROM t WHERE a IN ('NULL', 2)")
   })
 
+  it('query-lookalike-character', () => {
+    const id = 'query-lookalike-character'
+    const space = only(id, 'SELECT\u00A0id FROM users')
+    assert.match(space.message, /a no-break space \(U\+00A0\) in "SELECT\u00A0id": MySQL reads it as part of a word, not as a space/)
+    assert.deepEqual([space.at?.line, space.at?.column], [1, 7])
+    assert.match(only(id, 'SELECT id FROM users WHERE name = \u2018ana\u2019').message, /a curly quote \u2018 \(U\+2018\)[\s\S]*not as a quote/)
+    fires(id, 'SELECT id\u200B FROM users')
+    silent(id, "SELECT id FROM users WHERE name = 'ana\u00A0maria'")
+    silent(id, 'SELECT `col\u00A0x` FROM users')
+    silent(id, 'SELECT id FROM users -- \u2018quoted\u2019 in a comment')
+    silent(id, 'SELECT naïve, ｱ FROM users')
+  })
+
   it('query-sysdate', () => {
     const id = 'query-sysdate'
     const hit = only(id, 'INSERT INTO audit (at) VALUES (sysdate())')

@@ -576,7 +576,31 @@ const createTableAsSelect: Rule = {
   },
 }
 
+const onDeleteCascade: Rule = {
+  id: 'design-on-delete-cascade',
+  family: 'design',
+  level: 'warning',
+  kinds: ['CREATE', 'ALTER'],
+  summary: 'ON DELETE CASCADE: deleting one row silently deletes rows of other tables',
+  rationale:
+    'With ON DELETE CASCADE a DELETE of a parent row removes every child row, and their children, without a statement that names those tables: a mistaken or unbounded DELETE on a small table can empty a large one. On MySQL the cascaded deletes are not in the binary log as row events of their own, so change-data-capture readers and audits never see them.',
+  bad: 'CREATE TABLE order_items (id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE)',
+  good: 'CREATE TABLE order_items (id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE RESTRICT)',
+  fix: 'Use ON DELETE RESTRICT (the default) and delete the children explicitly, in the order the application means.',
+  check(context) {
+    const tokens = context.statement.tokens
+    const hits: RuleHit[] = []
+    for (let i = 0; i + 2 < tokens.length; i++) {
+      if (tokens[i]!.type === 'word' && tokens[i]!.value === 'ON' && tokens[i + 1]!.value === 'DELETE' && tokens[i + 2]!.value === 'CASCADE' && tokens[i + 2]!.type === 'word') {
+        hits.push({at: tokens[i + 2]!, message: 'ON DELETE CASCADE: a DELETE of a parent row deletes its child rows too, with no statement naming them'})
+      }
+    }
+    return hits
+  },
+}
+
 export const rules: Rule[] = [
+  onDeleteCascade,
   missingPrimaryKey,
   nonInnodbEngine,
   legacyCharset,

@@ -501,4 +501,49 @@ const nullInList: Rule = {
   },
 }
 
-export const rules: Rule[] = [selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
+/**
+ * Characters that look like a space or a quote and are neither to MySQL: pasted from a document or
+ * a chat, they make a word of `SELECT\u00A0id` or a name of `\u2018name\u2019`.
+ */
+const LOOKALIKES: Record<string, string> = {
+  '\u00A0': 'a no-break space',
+  '\u200B': 'a zero-width space',
+  '\u200C': 'a zero-width non-joiner',
+  '\u200D': 'a zero-width joiner',
+  '\u2060': 'a word joiner',
+  '\uFEFF': 'a byte-order mark',
+  '\u202F': 'a narrow no-break space',
+  '\u3000': 'an ideographic (full-width) space',
+  '\u2018': 'a curly quote \u2018',
+  '\u2019': 'a curly quote \u2019',
+  '\u201C': 'a curly quote \u201C',
+  '\u201D': 'a curly quote \u201D',
+  '\uFF07': 'a full-width quote \uFF07',
+  '\uFF02': 'a full-width quote \uFF02',
+}
+const LOOKALIKE = new RegExp(`[${Object.keys(LOOKALIKES).join('')}]`)
+
+const lookalikeCharacter: Rule = {
+  id: 'query-lookalike-character',
+  family: 'query',
+  level: 'error',
+  summary: 'An invisible space or a curly/full-width quote outside a string',
+  rationale:
+    "A no-break or zero-width space, or a curly or full-width quote, pasted from a document or a chat looks like a space or a quote but is a letter to MySQL: SELECT\u00A0id is one unknown word, \u2018name\u2019 is an identifier with the quotes in it. The statement fails, or worse names something else than it seems to.",
+  bad: "SELECT id FROM users WHERE name = \u2018ana\u2019",
+  good: "SELECT id FROM users WHERE name = 'ana'",
+  fix: 'Retype the character as a plain space or a plain quote (\' or `).',
+  check(context) {
+    const hits: RuleHit[] = []
+    for (const token of context.statement.tokens) {
+      if (token.type === 'string' || token.type === 'identifier') continue
+      const found = LOOKALIKE.exec(token.text)
+      if (!found) continue
+      const at = {...token, column: token.column + found.index}
+      hits.push({at, message: `${LOOKALIKES[found[0]]} (U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) in ${JSON.stringify(token.text.length > 30 ? `${token.text.slice(0, 30)}…` : token.text)}: MySQL reads it as part of a word, not as ${/[\u2018\u2019\u201C\u201D\uFF07\uFF02]/.test(found[0]) ? 'a quote' : 'a space'}`})
+    }
+    return hits
+  },
+}
+
+export const rules: Rule[] = [lookalikeCharacter, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
