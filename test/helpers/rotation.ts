@@ -61,10 +61,12 @@ export class LoginLoop {
           const {value} = await secrets.get(secret)
           const password = value.toString('utf8')
           value.fill(0)
+          const readAt = Date.now()
           try {
             await login(password)
           } catch (error) {
-            tally.failures.push((error as Error).message)
+            // How stale the password was says whether a grace period, or the overlap itself, failed.
+            tally.failures.push(`${(error as Error).message} (${Date.now() - readAt} ms after the password was read, at ${new Date().toISOString()})`)
           }
           if (tally.logins++ === 0) {
             started = Date.now()

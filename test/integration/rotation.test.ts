@@ -103,7 +103,9 @@ describe('secret rotate on MariaDB primary + replica', () => {
     setTimeout(() => void straggler.end(), 1000)
     const loop = new LoginLoop(home, secret, {primary: primaryLogin(user), replica: replicaLogin(user)})
     await loop.ready
-    const rotated = await mysqlRun(home, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--secret', secret, '--discard-after', '20s', '--yes', '--json'])
+    // --grace covers an application that reads the secret and logs in a moment later; on a CI machine
+    // running other test files at once, that moment can pass a second.
+    const rotated = await mysqlRun(home, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--secret', secret, '--grace', '3s', '--discard-after', '20s', '--yes', '--json'])
     const tallies = await loop.stop()
     assert.equal(rotated.code, 0, rotated.stderr)
     const report = json<{state: string; nodes: Array<{address: string; role: string}>; checks: Array<{proof: string}>; id: string}>(rotated.stdout)
@@ -446,7 +448,7 @@ describe('secret rotate on Redis primary + replica', () => {
     const before = await aclRules(user)
     const loop = new LoginLoop(home, secret, {primary: redisLogins(user)[0]!, replica: redisLogins(user)[1]!})
     await loop.ready
-    const rotated = await redisRun(home, ['secret', 'rotate', '--url', redis.primaryUrl, '--user', user, '--secret', secret, '--discard-after', '5s', '--yes', '--json'])
+    const rotated = await redisRun(home, ['secret', 'rotate', '--url', redis.primaryUrl, '--user', user, '--secret', secret, '--grace', '3s', '--discard-after', '5s', '--yes', '--json'])
     const tallies = await loop.stop()
     assert.equal(rotated.code, 0, rotated.stderr)
     const report = json<{state: string; nodes: Array<{role: string}>; warnings: string[]}>(rotated.stdout)

@@ -63,6 +63,7 @@ const at = (hit: RuleHit | undefined) => `${hit?.at?.line}:${hit?.at?.column} ${
 const EXAMPLE_OPTIONS: Record<string, ContextOptions> = {
   'locking-column-position': {flavor: 'mysql', version: '8.0.36'},
   'design-text-blob-default': {flavor: 'mysql', version: '8.0.36'},
+  'design-int-display-width': {flavor: 'mysql', version: '8.0.36'},
 }
 const exampleOptions = (r: Rule): ContextOptions => ({...(r.needsSchema ? {schema} : {}), ...EXAMPLE_OPTIONS[r.id]})
 
@@ -393,6 +394,17 @@ describe('locking rules', () => {
 })
 
 describe('design rules', () => {
+  it('design-int-display-width', () => {
+    const mysql8 = {flavor: 'mysql', version: '8.0.36'} as const
+    const [hit] = fires('design-int-display-width', 'CREATE TABLE t (id BIGINT(20) UNSIGNED NOT NULL PRIMARY KEY, n INT(11))', mysql8)
+    assert.equal(at(hit), '1:20 BIGINT')
+    assert.equal(run('design-int-display-width', 'CREATE TABLE t (id BIGINT(20) UNSIGNED NOT NULL PRIMARY KEY, n INT(11))', mysql8).length, 2)
+    fires('design-int-display-width', 'ALTER TABLE t MODIFY n INT(10) NOT NULL', mysql8)
+    quiet('design-int-display-width', 'CREATE TABLE t (id INT PRIMARY KEY, active TINYINT(1), code INT(5) ZEROFILL)', mysql8)
+    quiet('design-int-display-width', 'CREATE TABLE t (id INT(11) PRIMARY KEY)', {flavor: 'mysql', version: '8.0.16'})
+    quiet('design-int-display-width', 'CREATE TABLE t (id INT(11) PRIMARY KEY)', {flavor: 'mariadb', version: '10.11'})
+  })
+
   it('design-on-delete-cascade', () => {
     const [hit] = fires('design-on-delete-cascade', 'ALTER TABLE items ADD CONSTRAINT fk_order FOREIGN KEY (order_id) REFERENCES orders (id) ON UPDATE CASCADE ON DELETE CASCADE')
     assert.equal(at(hit), '1:117 CASCADE')

@@ -599,7 +599,29 @@ const onDeleteCascade: Rule = {
   },
 }
 
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'MEDIUMINT', 'INT', 'BIGINT'])
+
+const intDisplayWidth: Rule = {
+  id: 'design-int-display-width',
+  family: 'design',
+  level: 'notice',
+  kinds: ['CREATE', 'ALTER'],
+  summary: 'INT(M): the display width is deprecated (MySQL 8.0.17+) and limits nothing',
+  rationale:
+    'The M of INT(11) or BIGINT(20) is a display width for ZEROFILL, not a size or range: INT(1) still holds two billion. MySQL 8.0.17 deprecated it and no longer shows it in SHOW CREATE TABLE, so schema diffs between a dump and the live server disagree over nothing. TINYINT(1) is left alone: tools read it as a boolean.',
+  bad: 'CREATE TABLE t (id INT(11) NOT NULL PRIMARY KEY)',
+  good: 'CREATE TABLE t (id INT NOT NULL PRIMARY KEY)',
+  fix: 'Drop the width (INT, BIGINT UNSIGNED); choose the type by the range it must hold.',
+  check(context) {
+    if (!isMysql(context) || versionBefore(context, '8.0.17')) return []
+    return definedColumns(context)
+      .filter((d) => INTEGER_TYPES.has(d.column.type.name) && d.column.type.length !== undefined && !d.column.type.zerofill && !(d.column.type.name === 'TINYINT' && d.column.type.length === 1))
+      .map((d) => ({at: d.column.typeAt, message: `column ${columnLabel(d)} is ${d.column.type.text}: the display width is deprecated since MySQL 8.0.17 and does not limit the range`}))
+  },
+}
+
 export const rules: Rule[] = [
+  intDisplayWidth,
   onDeleteCascade,
   missingPrimaryKey,
   nonInnodbEngine,

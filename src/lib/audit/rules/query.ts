@@ -1,3 +1,4 @@
+import {compareVersions} from '../../connect/capabilities.ts'
 import {isCharacterType, isNumericType, parseColumnType} from '../../sql/ddl.ts'
 import {formatCount} from '../../core/text.ts'
 import {isWord, type Token} from '../../sql/lexer.ts'
@@ -546,4 +547,85 @@ const lookalikeCharacter: Rule = {
   },
 }
 
-export const rules: Rule[] = [lookalikeCharacter, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
+const COMPARISONS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>'])
+/** Words and marks that end one comparison and may start another: a chain never crosses them. */
+const COMPARISON_BOUNDARY = new Set(['AND', 'OR', 'XOR', 'NOT', 'WHERE', 'ON', 'SET', 'WHEN', 'THEN', 'ELSE', 'END', 'FROM', 'HAVING', 'GROUP', 'ORDER', 'LIMIT', 'SELECT', 'VALUES', 'USING', 'CASE', 'IF', 'AS', 'INTO', 'UPDATE', 'DUPLICATE', 'KEY', 'DO', 'RETURN', 'WHILE', 'UNTIL'])
+
+const chainedComparison: Rule = {
+  id: 'query-chained-comparison',
+  family: 'query',
+  level: 'error',
+  kinds: ['SELECT', 'UPDATE', 'DELETE', 'INSERT', 'REPLACE', 'WITH', 'SET', 'DO'],
+  summary: "Chained comparison (a = b = 'x') compares a truth value, not three values",
+  rationale:
+    "MySQL reads a = b = 'x' as (a = b) = 'x': the first comparison gives 0 or 1, and that number is compared with 'x', so the condition is true or false for reasons that have nothing to do with the values written. It is almost always a missing AND, and no error says so.",
+  bad: "SELECT id FROM users WHERE status = verified = 'yes'",
+  good: "SELECT id FROM users WHERE status = 'yes' AND verified = 'yes'",
+  fix: 'Join the comparisons with AND (a = b AND b = \'x\').',
+  check(context) {
+    const tokens = context.statement.tokens
+    const hits: RuleHit[] = []
+    // Per parenthesis depth: the last comparison operator since a boundary, and BETWEEN's pending AND.
+    const open: Array<{last?: Token; between: boolean}> = [{between: false}]
+    for (const token of tokens) {
+      const level = open[open.length - 1]!
+      if (token.text === '(' && token.type === 'punctuation') open.push({between: false})
+      else if (token.text === ')' && token.type === 'punctuation') {
+        if (open.length > 1) open.pop()
+        open[open.length - 1]!.last = undefined
+      } else if (token.text === ',' || token.text === ';') level.last = undefined
+      else if (token.type === 'word' && token.value === 'BETWEEN') level.between = true
+      else if (token.type === 'word' && token.value === 'AND' && level.between) level.between = false
+      else if (token.type === 'word' && COMPARISON_BOUNDARY.has(token.value)) level.last = undefined
+      else if (token.type === 'operator' && COMPARISONS.has(token.text)) {
+        if (level.last) hits.push({at: level.last, message: `chained comparison at ${level.last.text} … ${token.text}: MySQL compares the first comparison's 0 or 1 with what follows`})
+        level.last = token
+      }
+    }
+    return hits
+  },
+}
+
+const unquotedDate: Rule = {
+  id: 'query-unquoted-date',
+  family: 'query',
+  level: 'error',
+  summary: 'A date written without quotes (2018-01-10) is a subtraction',
+  rationale:
+    'Without quotes, 2018-01-10 is the number 2018 minus 1 minus 10, that is 2007, and comparing a DATE or DATETIME column with 2007 converts every row and matches by accident or not at all. The statement runs, so the mistake goes unnoticed until the results are wrong.',
+  bad: 'SELECT id FROM orders WHERE created_at < 2018-01-10',
+  good: "SELECT id FROM orders WHERE created_at < '2018-01-10'",
+  fix: "Quote the date: '2018-01-10' (or DATE '2018-01-10').",
+  check(context) {
+    const tokens = context.statement.tokens
+    const hits: RuleHit[] = []
+    for (let i = 0; i + 4 < tokens.length; i++) {
+      const [year, dash1, month, dash2, day] = tokens.slice(i, i + 5)
+      const adjacent = [year, dash1, month, dash2, day].every((token, index, all) => index === 0 || all[index - 1]!.end === token!.start)
+      if (!adjacent || year!.type !== 'number' || dash1!.text !== '-' || month!.type !== 'number' || dash2!.text !== '-' || day!.type !== 'number') continue
+      if (!/^(19|20)\d\d$/.test(year!.text) || !/^(0?[1-9]|1[0-2])$/.test(month!.text) || !/^(0?[1-9]|[12]\d|3[01])$/.test(day!.text)) continue
+      const value = Number(year!.text) - Number(month!.text) - Number(day!.text)
+      hits.push({at: year!, message: `${year!.text}-${month!.text}-${day!.text} without quotes is the number ${value}, not a date`})
+    }
+    return hits
+  },
+}
+
+const calcFoundRows: Rule = {
+  id: 'query-sql-calc-found-rows',
+  family: 'query',
+  level: 'warning',
+  kinds: ['SELECT', 'WITH'],
+  summary: 'SQL_CALC_FOUND_ROWS and FOUND_ROWS() are deprecated (MySQL 8.0.17+) and slow',
+  rationale:
+    'SQL_CALC_FOUND_ROWS makes the server find every matching row to count them, even with a LIMIT, so the paged query costs as much as the unlimited one and cannot stop early. MySQL 8.0.17 deprecated it together with FOUND_ROWS(); a separate SELECT COUNT(*) is usually faster and can use a covering index.',
+  bad: 'SELECT SQL_CALC_FOUND_ROWS id FROM orders WHERE status = 1 LIMIT 20',
+  good: 'SELECT id FROM orders WHERE status = 1 LIMIT 20',
+  fix: 'Drop it and count with a separate SELECT COUNT(*) with the same WHERE, when the total is needed at all.',
+  check(context) {
+    if (context.target.flavor !== 'mysql' || compareVersions(context.target.version, '8.0.17') < 0) return []
+    return context.statement.tokens.filter((token) => token.type === 'word' && token.value === 'SQL_CALC_FOUND_ROWS').map((at) => ({at, message: 'SQL_CALC_FOUND_ROWS is deprecated since MySQL 8.0.17, and makes the server find every matching row despite the LIMIT'}))
+  },
+}
+
+export const rules: Rule[] = [lookalikeCharacter, chainedComparison, unquotedDate, calcFoundRows, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
