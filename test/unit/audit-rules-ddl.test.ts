@@ -394,6 +394,16 @@ describe('locking rules', () => {
 })
 
 describe('design rules', () => {
+  it('design-non-integer-primary-key', () => {
+    const [hit] = fires('design-non-integer-primary-key', 'CREATE TABLE s (id CHAR(36) NOT NULL, v INT, PRIMARY KEY (id))')
+    assert.equal(at(hit), '1:20 CHAR')
+    assert.match(hit!.message, /scatter the inserts/)
+    assert.match(fires('design-non-integer-primary-key', 'CREATE TABLE m (day DATE NOT NULL, amount DECIMAL(10,2), PRIMARY KEY (day))')[0]!.message, /wider than it needs/)
+    quiet('design-non-integer-primary-key', 'CREATE TABLE t (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, code CHAR(3), UNIQUE KEY (code))')
+    quiet('design-non-integer-primary-key', 'CREATE TABLE t (a INT NOT NULL, b SMALLINT NOT NULL, PRIMARY KEY (a, b))')
+    quiet('design-non-integer-primary-key', 'CREATE TABLE t (code CHAR(3) NOT NULL, UNIQUE KEY (code))')
+  })
+
   it('design-int-display-width', () => {
     const mysql8 = {flavor: 'mysql', version: '8.0.36'} as const
     const [hit] = fires('design-int-display-width', 'CREATE TABLE t (id BIGINT(20) UNSIGNED NOT NULL PRIMARY KEY, n INT(11))', mysql8)

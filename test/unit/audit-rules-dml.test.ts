@@ -385,6 +385,21 @@ describe('query rules', () => {
     silent(id, 'SELECT naïve, ｱ FROM users')
   })
 
+  it('query-join-without-on', () => {
+    const id = 'query-join-without-on'
+    assert.match(only(id, 'SELECT * FROM a JOIN b WHERE a.x = 1').message, /JOIN b has no ON or USING/)
+    assert.equal(check(byId(id), 'SELECT * FROM a JOIN b LEFT JOIN c ON c.id = a.id INNER JOIN d').length, 2)
+    fires(id, 'DELETE o FROM orders o JOIN customers c WHERE c.banned = 1')
+    silent(id, 'SELECT * FROM a JOIN b ON b.id = a.id JOIN c USING (id)')
+    silent(id, 'SELECT * FROM a CROSS JOIN b')
+    silent(id, 'SELECT * FROM a NATURAL JOIN b')
+    silent(id, 'SELECT * FROM a JOIN b FORCE INDEX (ix) ON b.id = a.id')
+    silent(id, 'SELECT * FROM a JOIN (SELECT id FROM b JOIN c ON c.id = b.id) s ON s.id = a.id')
+    silent(id, 'SELECT * FROM a JOIN')
+    silent(id, 'SELECT STRAIGHT_JOIN a.id FROM a JOIN b ON b.id = a.id')
+    fires(id, 'SELECT a.id FROM a STRAIGHT_JOIN b WHERE b.x = 1')
+  })
+
   it('query-chained-comparison', () => {
     const id = 'query-chained-comparison'
     assert.match(only(id, "SELECT id FROM t WHERE a = b = 'x'").message, /chained comparison at = … =/)

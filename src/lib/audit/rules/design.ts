@@ -620,7 +620,29 @@ const intDisplayWidth: Rule = {
   },
 }
 
+const nonIntegerPrimaryKey: Rule = {
+  id: 'design-non-integer-primary-key',
+  family: 'design',
+  level: 'notice',
+  kinds: ['CREATE'],
+  summary: 'A primary key of strings, decimals or dates instead of an integer',
+  rationale:
+    'InnoDB stores every row in primary-key order and copies the key into every secondary index, so a wide key (a VARCHAR, a CHAR(36) UUID) makes every index bigger, and keys that do not grow in order (UUIDs, e-mail addresses) insert all over the table, splitting pages and fragmenting it. An integer key, AUTO_INCREMENT or another ascending one, keeps inserts at the end and indexes small.',
+  bad: 'CREATE TABLE sessions (token VARCHAR(64) NOT NULL PRIMARY KEY, user_id BIGINT NOT NULL)',
+  good: 'CREATE TABLE sessions (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, token VARCHAR(64) NOT NULL, user_id BIGINT NOT NULL, UNIQUE KEY uk_token (token))',
+  fix: 'Add an integer AUTO_INCREMENT primary key and keep the natural key as a UNIQUE key.',
+  check(context) {
+    const create = createTableOf(context)
+    const primary = create?.indexes.find((index) => index.kind === 'PRIMARY')
+    if (!create || !primary) return []
+    const byName = new Map(create.columns.map((column) => [column.name.toLowerCase(), column]))
+    const offending = primary.parts.map((part) => byName.get(part.column.toLowerCase())).filter((column): column is NonNullable<typeof column> => column !== undefined && !INTEGER_TYPES.has(column.type.name))
+    return offending.map((column) => ({at: column.typeAt, message: `the primary key of ${qualifiedLabel(create.table)} includes ${column.name} ${column.type.text}: every secondary index carries it, and ${/CHAR|BINARY|TEXT|BLOB/.test(column.type.name) ? 'values that do not arrive in order scatter the inserts' : 'a non-integer key is wider than it needs to be'}`}))
+  },
+}
+
 export const rules: Rule[] = [
+  nonIntegerPrimaryKey,
   intDisplayWidth,
   onDeleteCascade,
   missingPrimaryKey,

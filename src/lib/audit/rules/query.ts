@@ -628,4 +628,48 @@ const calcFoundRows: Rule = {
   },
 }
 
-export const rules: Rule[] = [lookalikeCharacter, chainedComparison, unquotedDate, calcFoundRows, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
+/** Words that end a join's table reference: its ON or USING must come before one of them. */
+const JOIN_END = new Set(['JOIN', 'STRAIGHT_JOIN', 'WHERE', 'GROUP', 'ORDER', 'LIMIT', 'HAVING', 'UNION', 'SET', 'WINDOW', 'FOR', 'INTO', 'LEFT', 'RIGHT', 'INNER', 'CROSS', 'NATURAL', 'FULL', 'RETURNING', 'LOCK'])
+
+const joinWithoutOn: Rule = {
+  id: 'query-join-without-on',
+  family: 'query',
+  level: 'warning',
+  kinds: ['SELECT', 'UPDATE', 'DELETE', 'INSERT', 'REPLACE', 'WITH', 'CREATE'],
+  summary: 'JOIN without ON or USING is a cross join',
+  rationale:
+    'MySQL accepts a JOIN with no ON or USING and pairs every row of one table with every row of the other, so the result (or the rows an UPDATE or DELETE touches) grows as the product of the two tables. Written on purpose it is CROSS JOIN; without the keyword it is almost always a forgotten condition.',
+  bad: 'SELECT o.id, c.name FROM orders o JOIN customers c WHERE o.total > 100',
+  good: 'SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.total > 100',
+  fix: 'Add the join condition (ON a.x = b.x or USING (x)), or write CROSS JOIN if every pair is meant.',
+  check(context) {
+    const tokens = context.statement.tokens
+    const hits: RuleHit[] = []
+    for (let i = 0; i < tokens.length; i++) {
+      const join = tokens[i]!
+      if (join.type !== 'word' || (join.value !== 'JOIN' && join.value !== 'STRAIGHT_JOIN') || isWord(tokens[i - 1], 'CROSS', 'NATURAL')) continue
+      // SELECT STRAIGHT_JOIN ... is a modifier of the SELECT (join in FROM order), not a join.
+      if (join.value === 'STRAIGHT_JOIN' && isWord(tokens[i - 1], 'SELECT', 'ALL', 'DISTINCT', 'DISTINCTROW', 'HIGH_PRIORITY', 'SQL_SMALL_RESULT', 'SQL_BIG_RESULT', 'SQL_BUFFER_RESULT', 'SQL_NO_CACHE', 'SQL_CACHE', 'SQL_CALC_FOUND_ROWS')) continue
+      let depth = 0
+      let conditioned = false
+      let j = i + 1
+      for (; j < tokens.length; j++) {
+        const token = tokens[j]!
+        if (token.text === '(') depth++
+        else if (token.text === ')') {
+          if (depth === 0) break
+          depth--
+        } else if (depth === 0 && (token.text === ',' || token.text === ';')) break
+        else if (depth === 0 && isWord(token, 'ON', 'USING')) {
+          conditioned = true
+          break
+        } else if (depth === 0 && token.type === 'word' && JOIN_END.has(token.value)) break
+      }
+      // A JOIN at the very end of an unfinished statement has nothing to judge.
+      if (!conditioned && j > i + 1) hits.push({at: join, message: `${join.value} ${tokens[i + 1]!.text} has no ON or USING: every row is paired with every row of the other side`})
+    }
+    return hits
+  },
+}
+
+export const rules: Rule[] = [lookalikeCharacter, joinWithoutOn, chainedComparison, unquotedDate, calcFoundRows, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
