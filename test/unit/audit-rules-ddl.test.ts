@@ -394,6 +394,15 @@ describe('locking rules', () => {
 })
 
 describe('design rules', () => {
+  it('design-charset-without-convert', () => {
+    const [hit] = fires('design-charset-without-convert', 'ALTER TABLE comments DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci')
+    assert.match(hit!.message, /changes its default character set only: the existing columns keep theirs/)
+    fires('design-charset-without-convert', 'ALTER TABLE comments CHARSET = utf8mb4, ADD COLUMN note TEXT')
+    quiet('design-charset-without-convert', 'ALTER TABLE comments CONVERT TO CHARACTER SET utf8mb4')
+    quiet('design-charset-without-convert', 'ALTER TABLE comments CONVERT TO CHARACTER SET utf8mb4, DEFAULT CHARSET = utf8mb4')
+    quiet('design-charset-without-convert', 'CREATE TABLE t (id INT PRIMARY KEY) DEFAULT CHARSET = utf8mb4')
+  })
+
   it('design-non-integer-primary-key', () => {
     const [hit] = fires('design-non-integer-primary-key', 'CREATE TABLE s (id CHAR(36) NOT NULL, v INT, PRIMARY KEY (id))')
     assert.equal(at(hit), '1:20 CHAR')

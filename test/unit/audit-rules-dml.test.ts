@@ -385,6 +385,15 @@ describe('query rules', () => {
     silent(id, 'SELECT naïve, ｱ FROM users')
   })
 
+  it('query-limit-in-subquery', () => {
+    const id = 'query-limit-in-subquery'
+    assert.match(only(id, 'SELECT id FROM t WHERE a NOT IN (SELECT b FROM u LIMIT 5)').message, /LIMIT directly inside an IN \(SELECT \.\.\.\) subquery/)
+    fires(id, 'DELETE FROM t WHERE a = ANY (SELECT b FROM u ORDER BY c LIMIT 1)')
+    silent(id, 'SELECT id FROM t WHERE a IN (SELECT b FROM (SELECT b FROM u LIMIT 5) x)')
+    silent(id, 'SELECT id FROM t WHERE a IN (SELECT b FROM u) LIMIT 5')
+    silent(id, 'SELECT id FROM t WHERE a IN (1, 2) LIMIT 5')
+  })
+
   it('query-join-without-on', () => {
     const id = 'query-join-without-on'
     assert.match(only(id, 'SELECT * FROM a JOIN b WHERE a.x = 1').message, /JOIN b has no ON or USING/)

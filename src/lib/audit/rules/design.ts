@@ -641,7 +641,30 @@ const nonIntegerPrimaryKey: Rule = {
   },
 }
 
+const charsetWithoutConvert: Rule = {
+  id: 'design-charset-without-convert',
+  family: 'design',
+  level: 'warning',
+  kinds: ['ALTER'],
+  summary: 'ALTER TABLE ... DEFAULT CHARSET changes new columns only, not the existing ones',
+  rationale:
+    'ALTER TABLE t DEFAULT CHARSET = utf8mb4 (or CHARACTER SET, COLLATE) changes only the default that columns added later inherit: every existing CHAR, VARCHAR and TEXT column keeps its old character set. The migration looks done while the data still cannot hold emoji, and joins between old and new columns convert.',
+  bad: 'ALTER TABLE comments DEFAULT CHARSET = utf8mb4',
+  good: 'ALTER TABLE comments CONVERT TO CHARACTER SET utf8mb4',
+  fix: 'Use CONVERT TO CHARACTER SET utf8mb4 (a table copy: run it through `dbakit schema change` on a big table), or change the columns one by one with MODIFY.',
+  check(context) {
+    const hits: RuleHit[] = []
+    for (const change of alterChanges(context)) {
+      if (change.clauses.some((clause) => clause.kind === 'convert-charset')) continue
+      const option = change.clauses.find((clause) => clause.kind === 'table-charset')
+      if (option) hits.push({at: option.at, message: `ALTER TABLE ${qualifiedLabel(change.table)} changes its default character set only: the existing columns keep theirs (CONVERT TO CHARACTER SET converts them)`})
+    }
+    return hits
+  },
+}
+
 export const rules: Rule[] = [
+  charsetWithoutConvert,
   nonIntegerPrimaryKey,
   intDisplayWidth,
   onDeleteCascade,

@@ -672,4 +672,34 @@ const joinWithoutOn: Rule = {
   },
 }
 
-export const rules: Rule[] = [lookalikeCharacter, joinWithoutOn, chainedComparison, unquotedDate, calcFoundRows, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
+const limitInSubquery: Rule = {
+  id: 'query-limit-in-subquery',
+  family: 'query',
+  level: 'error',
+  summary: 'LIMIT inside an IN / ANY / ALL / SOME subquery is refused by the server',
+  rationale:
+    "MySQL and MariaDB both refuse a LIMIT directly inside a subquery used with IN, NOT IN, ANY, ALL or SOME (ER_NOT_SUPPORTED_YET: This version doesn't yet support 'LIMIT & IN/ALL/ANY/SOME subquery'). The statement fails when it runs, however it looked in review.",
+  bad: 'SELECT id FROM orders WHERE customer_id IN (SELECT id FROM customers ORDER BY created_at DESC LIMIT 10)',
+  good: 'SELECT o.id FROM orders o JOIN (SELECT id FROM customers ORDER BY created_at DESC LIMIT 10) c ON c.id = o.customer_id',
+  fix: 'Join a derived table that has the LIMIT, or wrap the subquery in another: IN (SELECT id FROM (SELECT id ... LIMIT 10) AS t).',
+  check(context) {
+    const tokens = context.statement.tokens
+    const hits: RuleHit[] = []
+    for (let i = 0; i + 2 < tokens.length; i++) {
+      if (!isWord(tokens[i], 'IN', 'ANY', 'ALL', 'SOME') || tokens[i + 1]?.text !== '(' || !isWord(tokens[i + 2], 'SELECT', 'WITH')) continue
+      const close = matchingParen(tokens, i + 1)
+      let depth = 0
+      for (let j = i + 2; j < (close < 0 ? tokens.length : close); j++) {
+        if (tokens[j]!.text === '(') depth++
+        else if (tokens[j]!.text === ')') depth--
+        else if (depth === 0 && isWord(tokens[j], 'LIMIT')) {
+          hits.push({at: tokens[j]!, message: `LIMIT directly inside an ${tokens[i]!.value} (SELECT ...) subquery: the server refuses the statement`})
+          break
+        }
+      }
+    }
+    return hits
+  },
+}
+
+export const rules: Rule[] = [lookalikeCharacter, limitInSubquery, joinWithoutOn, chainedComparison, unquotedDate, calcFoundRows, selectStar, leadingWildcardLike, orderByRand, implicitConversion, notInNullable, functionOnColumn, nullComparison, largeOffset, unboundedSelect, sysdate, constantWhere, nullInList]
