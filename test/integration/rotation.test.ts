@@ -355,7 +355,11 @@ describe('secret rotate refuses bad input, and changes nothing', () => {
     const straggler = await createConnection({...connectionOf(mariadb.primaryUrl), user, password: old})
     const own = await kmsHome()
     const first = mysqlRun(own, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--discard-after', '60s', '--yes'])
-    while (journalStates(own.dir)[0] !== 'verified') await new Promise((resolve) => setTimeout(resolve, 20))
+    // Bounded: a first rotation that fails early must fail the test, not hang it.
+    for (let waited = 0; journalStates(own.dir)[0] !== 'verified'; waited += 20) {
+      assert.ok(waited < 30_000, `the first rotation never reached verified (journal: ${journalStates(own.dir).join(', ') || 'empty'})`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
     const second = await mysqlRun(own, ['secret', 'rotate', '--url', mariadb.primaryUrl, '--user', user, '--yes'])
     assert.equal(second.code, 2, second.stderr)
     assert.match(second.stderr, /is being rotated by another process \(pid \d+/)

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {CapacityHistoryCommand, historyStoreFlags} from '../../capacity-history.ts'
 import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
 import {renderTable} from '../../lib/core/table.ts'
-import {formatBytes} from '../../lib/core/text.ts'
+import {csvLine, formatBytes} from '../../lib/core/text.ts'
 import type {Forecast, Snapshot} from '../../lib/capacity/index.ts'
 
 const days = (value: number | null) => (value === null ? 'never' : value < 1 ? '<1' : String(Math.round(value)))
@@ -49,7 +49,7 @@ Exit status: 0, 1 when an instance reaches the threshold within --fail-within da
     for (const failure of failed) this.logger.warn(failure.message)
     if (format === 'html') this.print(forecastHtml(forecasts, histories))
     else if (format === 'csv') {
-      this.print(['instance,of,used_percent,days,earliest,latest,reaches_at,method', ...forecasts.map((f) => [f.instance, f.of, f.usedPercent.toFixed(2), f.crossings[0]!.days?.toFixed(1) ?? '', f.crossings[0]!.earliest?.toFixed(1) ?? '', f.crossings[0]!.latest?.toFixed(1) ?? '', f.reachesAt ?? '', f.crossings[0]!.method].join(','))].join('\n'))
+      this.print(['instance,of,used_percent,days,earliest,latest,reaches_at,method', ...forecasts.map((f) => csvLine([f.instance, f.of, f.usedPercent.toFixed(2), f.crossings[0]!.days?.toFixed(1), f.crossings[0]!.earliest?.toFixed(1), f.crossings[0]!.latest?.toFixed(1), f.reachesAt, f.crossings[0]!.method]))].join('\n'))
     } else if (format === 'table') this.print(
       await renderTable(
         ['INSTANCE', 'USED', `DAYS TO ${flags.threshold}%`, '95% INTERVAL', 'REACHES', 'GROWTH/DAY', 'METHOD', 'SNAPSHOTS', 'FASTEST GROWING'],

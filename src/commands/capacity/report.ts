@@ -3,7 +3,7 @@ import {BaseCommand, serverFlags} from '../../base-command.ts'
 import {DbakitError, ExitCode, usageError} from '../../lib/core/errors.ts'
 import {renderKeyValues, renderTable} from '../../lib/core/table.ts'
 import {parseDuration} from '../../lib/core/duration.ts'
-import {formatBytes, formatCount, parseBytes} from '../../lib/core/text.ts'
+import {csvLine, formatBytes, formatCount, parseBytes} from '../../lib/core/text.ts'
 import type {FleetEntry, InstanceCapacity} from '../../lib/capacity/index.ts'
 
 /** `72/100: usage 40 (91.0% of the disk used), ...`: the lowest components, with why. */
@@ -12,11 +12,6 @@ const healthLine = (report: InstanceCapacity) => {
   if (!health) return '?'
   const low = health.components.filter((component) => component.score < 100).sort((a, b) => a.score - b.score)
   return `${health.score}/100${low.length > 0 ? `: ${low.map((component) => `${component.name} ${component.score} (${component.why})`).join('; ')}` : ''}`
-}
-
-const csvCell = (value: string | number | boolean | null | undefined) => {
-  const text = value === null || value === undefined ? '' : String(value)
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 
 /** What decides how a report is taken: `report` and `snapshot` share them. */
@@ -89,9 +84,9 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
     const format = this.jsonEnabled() ? 'json' : flags.format
     const options = reportOptions(flags)
     if (flags.all || flags.inventory !== undefined) return this.fleet(await fleetMembers({server: (each) => this.server(each)}, flags), options, flags.concurrency, format, flags['fail-on-usage'])
-    const {capacityReport, diskUsedPercent, formatFigure, totals} = await import('../../lib/capacity/index.ts')
+    const {capacityReport, formatFigure, totals, usedPercent} = await import('../../lib/capacity/index.ts')
     const report = await capacityReport(await this.server(flags), options)
-    const used = diskUsedPercent(report)
+    const used = usedPercent(report)
     for (const warning of report.warnings) this.logger.warn(warning)
     const result = {...report, diskUsedPercent: used}
     if (format === 'json') {
@@ -103,7 +98,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
       this.print(
         [
           ['database', 'table', 'engine', 'on_disk_bytes', 'on_disk_exact', 'data_bytes', 'index_bytes', 'rows', 'reclaimable_bytes', 'reclaimable_source', 'auto_increment_used_percent'].join(','),
-          ...report.tables.map((t) => [t.database, t.table, t.engine, t.onDisk.value, t.onDisk.exact, t.data.value, t.indexes.value, t.rows.value, t.reclaimable.value, t.reclaimable.source, t.autoIncrement ? t.autoIncrement.usedPercent.toFixed(4) : ''].map(csvCell).join(',')),
+          ...report.tables.map((t) => csvLine([t.database, t.table, t.engine, t.onDisk.value, t.onDisk.exact, t.data.value, t.indexes.value, t.rows.value, t.reclaimable.value, t.reclaimable.source, t.autoIncrement ? t.autoIncrement.usedPercent.toFixed(4) : ''])),
         ].join('\n'),
       )
     } else if (report.keyspaces) {
@@ -161,7 +156,7 @@ Exit status: 0, 1 when --fail-on-usage is reached, 2 for bad input, 3 when the s
       const size = report ? (report.memory ? formatFigure(report.memory.used) : formatFigure(totals(report).onDisk)) : ''
       return {entry, cells: [entry.instance, report ? `${report.engine} ${report.version}` : '', report?.health ? String(report.health.score) : '', entry.usedPercent === null || entry.usedPercent === undefined ? (report ? '?' : '') : `${entry.usedPercent.toFixed(1)}% of ${what}`, size, report && !report.memory ? formatFigure(totals(report).reclaimable) : '', entry.error ? `error: ${entry.error.message}` : 'ok']}
     })
-    if (format === 'csv') this.print(['instance,engine,used_percent,error', ...instances.map((entry) => [entry.instance, entry.report?.engine, entry.usedPercent?.toFixed(2), entry.error?.message].map(csvCell).join(','))].join('\n'))
+    if (format === 'csv') this.print(['instance,engine,used_percent,error', ...instances.map((entry) => csvLine([entry.instance, entry.report?.engine, entry.usedPercent?.toFixed(2), entry.error?.message]))].join('\n'))
     else if (format !== 'json') this.print(await renderTable(['INSTANCE', 'SERVER', 'HEALTH', 'USED', 'DATA / MEMORY', 'RECLAIMABLE', 'STATUS'], rows.map((row) => row.cells)))
     if (instances.every((entry) => entry.error)) {
       throw new DbakitError(Math.max(...instances.map((entry) => entry.error!.exitCode)) === ExitCode.usage ? ExitCode.usage : ExitCode.environment, 'FLEET_UNREADABLE', `none of the ${instances.length} instances could be read`, {hint: instances[0]!.error!.message})

@@ -35,7 +35,7 @@ export function healthOf(report: InstanceCapacity, usedPercent: number | null): 
     components.push({name: 'reclaimable', score: scale(share, 10, 50), weight: 1, why: `${share.toFixed(1)}% of the table files would be freed by OPTIMIZE TABLE`})
   }
   if (report.memory) {
-    const limited = report.memory.limit.source === 'maxmemory'
+    const limited = report.memory.evicts
     components.push({name: 'eviction', score: limited ? 100 : 0, weight: 1, why: limited ? 'maxmemory is set' : 'no maxmemory: Redis grows until the host runs out of memory'})
     components.push({name: 'fragmentation', score: scale(report.memory.fragmentation, 1.5, 3), weight: 1, why: `mem_fragmentation_ratio ${report.memory.fragmentation}`})
   }

@@ -2,9 +2,9 @@ import {mkdir, open, readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {environmentError, usageError} from '../core/errors.ts'
 import {withFileLock} from '../core/lock.ts'
-import {STATE_DATABASE, stateDirPath} from '../core/paths.ts'
+import {stateDirPath} from '../core/paths.ts'
 import {redactSecrets} from '../core/text.ts'
-import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import {openStateStore} from '../connect/store.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import type {InstanceCapacity} from './report.ts'
 
@@ -87,12 +87,9 @@ export function fileHistory(env: NodeJS.ProcessEnv = process.env): CapacityHisto
 
 /** A team's history: dbakit_state.capacity_snapshots (the --store URL's database). */
 export async function mysqlHistory(target: ConnectionTarget): Promise<CapacityHistory> {
-  const database = target.url.database ?? STATE_DATABASE
-  if (!/^[A-Za-z0-9_$]{1,64}$/.test(database)) throw usageError('STORE_DATABASE_INVALID', `--store names database "${database}", which is not a plain identifier`, {hint: 'use letters, digits and _ only'})
+  const {session, database} = await openStateStore(target)
   const table = `\`${database}\`.capacity_snapshots`
   const location = `mysql://${target.label}/${database}.capacity_snapshots`
-  const {database: _omitted, ...url} = target.url
-  const session: MysqlSession = await openMysql({...target, url})
   const failure = (what: string, error: unknown) =>
     environmentError('HISTORY_STORE_FAILED', `cannot ${what} the capacity history ${location}: ${redactSecrets((error as Error).message, [target.password]).split('\n')[0]}`, {hint: `check that ${target.label} may create and write ${database}.capacity_snapshots`})
   return {

@@ -26,11 +26,11 @@ export async function capacityReport(target: ConnectionTarget, options: Capacity
         throw usageError('CAPACITY_UNSUPPORTED_ENGINE', `capacity reports for ${target.engine} are not built yet`, {hint: 'MySQL, MariaDB and Redis are supported'})
     }
   })()
-  return {...report, health: healthOf(report, diskUsedPercent(report))}
+  return {...report, health: healthOf(report, usedPercent(report))}
 }
 
 /** The used share of what runs out: the disk (MySQL), memory against maxmemory (Redis); null when unknown. */
-export function diskUsedPercent(report: InstanceCapacity): number | null {
+export function usedPercent(report: InstanceCapacity): number | null {
   const pair = report.memory ? {total: report.memory.limit, used: report.memory.used} : report.disk
   if (!pair || pair.total.value === null || pair.used.value === null || pair.total.value === 0) return null
   return (pair.used.value / pair.total.value) * 100
@@ -128,7 +128,7 @@ export async function capacityFleet(members: Array<{name: string; target: () => 
   return mapBounded(members, concurrency, async (member): Promise<FleetEntry> => {
     try {
       const report = await capacityReport(await member.target(), options)
-      return {instance: member.name, report: {...report, instance: member.name}, usedPercent: diskUsedPercent(report)}
+      return {instance: member.name, report: {...report, instance: member.name}, usedPercent: usedPercent(report)}
     } catch (error) {
       if (!isDbakitError(error)) throw error
       return {instance: member.name, error: {code: error.code, message: error.message, exitCode: error.exitCode}}

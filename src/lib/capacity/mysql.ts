@@ -1,6 +1,5 @@
 import {statfs} from 'node:fs/promises'
-import {environmentError} from '../core/errors.ts'
-import {errnoOf, openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import {errnoOf, openMysql, permissionFailure, type MysqlSession} from '../connect/drivers/mysql.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {ident, qualified} from '../sql/identifiers.ts'
 import {isVariable, rebuiltFileBytes, type ColumnShape, type IndexShape} from './innodb.ts'
@@ -139,8 +138,7 @@ export async function mysqlCapacity(target: ConnectionTarget, options: MysqlCapa
       warnings,
     }
   } catch (error) {
-    if (errnoOf(error) === 1227 || errnoOf(error) === 1142) throw environmentError('PERMISSION_MISSING', `reading sizes on ${target.label}: ${(error as Error).message}`, {hint: 'capacity reads information_schema (any account), the tablespace views (PROCESS) and SHOW BINARY LOGS (BINLOG MONITOR or REPLICATION CLIENT)'})
-    throw error
+    throw permissionFailure(error, 'capacity reads information_schema (any account), the tablespace views (PROCESS) and SHOW BINARY LOGS (BINLOG MONITOR or REPLICATION CLIENT)', `reading sizes on ${target.label}`)
   } finally {
     await session.close()
   }

@@ -1,4 +1,4 @@
-import {openRedis, type RedisSession} from '../connect/drivers/redis.ts'
+import {openRedis, parseRedisPairs, type RedisSession} from '../connect/drivers/redis.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import type {Figure, InstanceCapacity, KeyspaceCapacity} from './report.ts'
 
@@ -50,7 +50,7 @@ export async function redisCapacity(target: ConnectionTarget, options: RedisCapa
     for (const [name, value] of Object.entries(keyspace)) {
       const db = Number(/^db(\d+)$/.exec(name)?.[1])
       if (!Number.isInteger(db)) continue
-      const fields = Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string]))
+      const fields = parseRedisPairs(value, ',')
       keyspaces.push(await measureDatabase(session, db, Number(fields.keys ?? 0), Number(fields.expires ?? 0), options))
     }
     return {
@@ -59,7 +59,7 @@ export async function redisCapacity(target: ConnectionTarget, options: RedisCapa
       version: session.identity.version,
       takenAt: new Date().toISOString(),
       disk: null,
-      memory: {used: exact(used, 'INFO memory used_memory'), limit: maxmemory ? exact(maxmemory, 'maxmemory') : exact(system || null, 'INFO memory total_system_memory (no maxmemory)'), fragmentation: Number(memory.mem_fragmentation_ratio ?? 0)},
+      memory: {used: exact(used, 'INFO memory used_memory'), limit: maxmemory ? exact(maxmemory, 'maxmemory') : exact(system || null, 'INFO memory total_system_memory (no maxmemory)'), evicts: maxmemory > 0, fragmentation: Number(memory.mem_fragmentation_ratio ?? 0)},
       binlogs: exact(null, 'not a MySQL server'),
       tables: [],
       keyspaces,
@@ -69,6 +69,9 @@ export async function redisCapacity(target: ConnectionTarget, options: RedisCapa
     await session.close()
   }
 }
+
+/** The pause between batches that keeps a busy server uncrowded. */
+const rest = (ms: number) => (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve())
 
 async function measureDatabase(session: RedisSession, db: number, keys: number, expires: number, options: RedisCapacityOptions): Promise<KeyspaceCapacity> {
   const client = session.client
@@ -80,14 +83,14 @@ async function measureDatabase(session: RedisSession, db: number, keys: number, 
       const [next, found] = await client.scan(cursor, 'COUNT', options.batch)
       names.push(...found)
       cursor = next
-      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
+      await rest(options.pauseMs)
     } while (cursor !== '0')
   } else {
     for (let taken = 0; taken < options.sampleKeys && keys > 0; taken += options.batch) {
       const pipeline = client.pipeline()
       for (let i = 0; i < Math.min(options.batch, options.sampleKeys - taken); i++) pipeline.randomkey()
       for (const [, key] of (await pipeline.exec()) ?? []) if (typeof key === 'string') names.push(key)
-      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
+      await rest(options.pauseMs)
     }
   }
   const facts: KeyFacts[] = []
@@ -101,10 +104,18 @@ async function measureDatabase(session: RedisSession, db: number, keys: number, 
       // A key that expired or was deleted between the two calls has no size: it is left out.
       if (typeof bytes === 'number') facts.push({key, bytes, type: String(type), ttlMs: Number(ttl)})
     })
-    if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
+    await rest(options.pauseMs)
   }
   const scale = options.sampleKeys === 0 || facts.length === 0 ? 1 : keys / facts.length
-  const figure = (value: number) => (options.sampleKeys === 0 ? exact(value, 'every key (SCAN, MEMORY USAGE)') : estimate(value * scale, `${facts.length} keys sampled of ${keys} (RANDOMKEY, MEMORY USAGE)`))
+  /**
+   * `hits`: sampled keys that fell in the namespace. Its count is binomial, so the extrapolation's
+   * 95% margin is about 1.96·√((1−p)/hits): a namespace few sampled keys fall in is rough, and says so.
+   */
+  const figure = (value: number, hits?: number) => {
+    if (options.sampleKeys === 0) return exact(value, 'every key (SCAN, MEMORY USAGE)')
+    const margin = hits ? ` ${hits} in this namespace, about ±${Math.round(196 * Math.sqrt(Math.max(0, 1 - hits / facts.length) / hits))}% at 95%` : ''
+    return estimate(value * scale, `${facts.length} keys sampled of ${keys} (RANDOMKEY, MEMORY USAGE)${margin && `;${margin}`}`)
+  }
   const groups = new Map<string, {keys: number; bytes: number; withTtl: number; types: Set<string>}>()
   for (const fact of facts) {
     const prefix = prefixOf(fact.key, options.delimiter, options.depth)
@@ -124,7 +135,7 @@ async function measureDatabase(session: RedisSession, db: number, keys: number, 
     bytes: figure(facts.reduce((sum, fact) => sum + fact.bytes, 0)),
     freedByTtl: figure(facts.filter((fact) => fact.ttlMs > 0).reduce((sum, fact) => sum + fact.bytes, 0)),
     prefixes: [...groups.entries()]
-      .map(([prefix, group]) => ({prefix, keys: figure(group.keys), bytes: figure(group.bytes), freedByTtl: figure(group.withTtl), types: [...group.types].sort()}))
+      .map(([prefix, group]) => ({prefix, keys: figure(group.keys, group.keys), bytes: figure(group.bytes, group.keys), freedByTtl: figure(group.withTtl, group.keys), types: [...group.types].sort()}))
       .sort((a, b) => (b.bytes.value ?? 0) - (a.bytes.value ?? 0)),
     biggest: biggest.map((fact) => ({key: fact.key, bytes: exact(fact.bytes, 'MEMORY USAGE SAMPLES 0'), type: fact.type})),
   }

@@ -41,7 +41,8 @@ export interface InstanceCapacity {
   takenAt: string
   disk: {total: Figure; used: Figure; path: string} | null
   /** Redis: used_memory against maxmemory (or the host's memory when there is no maxmemory). */
-  memory?: {used: Figure; limit: Figure; fragmentation: number}
+  /** `evicts`: maxmemory is set, so Redis evicts (or refuses writes) before the host runs out. */
+  memory?: {used: Figure; limit: Figure; evicts: boolean; fragmentation: number}
   binlogs: Figure
   tables: TableCapacity[]
   keyspaces?: KeyspaceCapacity[]

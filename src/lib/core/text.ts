@@ -60,6 +60,16 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
 }
 
+/** One CSV record (RFC 4180): a cell with a comma, a quote or a line break is quoted. */
+export function csvLine(cells: Array<string | number | boolean | null | undefined>): string {
+  return cells
+    .map((value) => {
+      const text = value === null || value === undefined ? '' : String(value)
+      return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+    })
+    .join(',')
+}
+
 /** `500G`, `1.5T`, `2048M`, `1048576` (bytes): sizes as people write them, in powers of 1024. */
 export function parseBytes(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([KMGTP]i?B?|B)?$/i.exec(text.trim())

@@ -1,13 +1,12 @@
 import {createHash} from 'node:crypto'
-import {environmentError, usageError} from '../core/errors.ts'
-import {STATE_DATABASE} from '../core/paths.ts'
+import {environmentError} from '../core/errors.ts'
 import {redactSecrets} from '../core/text.ts'
-import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import type {MysqlSession} from '../connect/drivers/mysql.ts'
+import {openStateStore} from '../connect/store.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {accountKey, lockedError, RotationJournal, type RotationRecord} from './journal.ts'
 
 const TABLE = 'rotation_journal'
-const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/
 
 const CREATE_TABLE = (table: string) => `CREATE TABLE IF NOT EXISTS ${table} (
   id VARCHAR(32) NOT NULL,
@@ -43,10 +42,8 @@ export class MysqlRotationJournal extends RotationJournal {
   }
 
   static async open(target: ConnectionTarget): Promise<MysqlRotationJournal> {
-    const database = target.url.database ?? STATE_DATABASE
-    if (!IDENTIFIER.test(database)) throw usageError('STORE_DATABASE_INVALID', `--store names database "${database}", which is not a plain identifier`, {hint: 'use letters, digits and _ only, e.g. mysql://user@host:3306/dbakit_state'})
-    const {database: _omitted, ...url} = target.url
-    return new MysqlRotationJournal(await openMysql({...target, url}), target, database)
+    const {session, database} = await openStateStore(target)
+    return new MysqlRotationJournal(session, target, database)
   }
 
   override async close(): Promise<void> {

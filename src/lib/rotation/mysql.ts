@@ -154,11 +154,19 @@ export class MysqlAccount implements AccountAdapter {
    * made with sql_log_bin=0) it would silently replace the password that works there.
    */
   private async refuseDivergedReplicas(): Promise<void> {
-    const stored = async (node: Node) => JSON.stringify(await (this.engine === 'mariadb' ? this.mariadbAlternatives(node) : this.mysql8Credential(node)).catch((error) => (isDbakitError(error) && error.code === 'ROTATION_ACCOUNT_MISSING' ? null : Promise.reject(error))))
+    /** The node's stored credentials, comparable as text; undefined where the account does not exist. */
+    const stored = async (node: Node): Promise<string | undefined> => {
+      try {
+        return JSON.stringify(await (this.engine === 'mariadb' ? this.mariadbAlternatives(node) : this.mysql8Credential(node)))
+      } catch (error) {
+        if (isDbakitError(error) && error.code === 'ROTATION_ACCOUNT_MISSING') return undefined
+        throw error
+      }
+    }
     const primary = await stored(this.primary)
     for (const node of this.nodeList.slice(1)) {
       const there = await stored(node)
-      if (there === 'null') {
+      if (there === undefined) {
         throw usageError('ROTATION_ACCOUNT_MISSING_ON_REPLICA', `${this.account} exists on the primary but not on replica ${node.info.address} (it was created with sql_log_bin=0, or the replica filters the mysql schema): the ALTER USER would stop replication there`, {
           hint: 'create the account on the replica as it is on the primary (or fix the filter), then rotate; nothing was changed',
           data: {node: node.info.address},

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {environmentError, usageError} from '../core/errors.ts'
 import {closestMatch} from '../core/text.ts'
-import {checkRedisLogin, openRedis, type RedisSession} from '../connect/drivers/redis.ts'
+import {checkRedisLogin, openRedis, parseRedisPairs, type RedisSession} from '../connect/drivers/redis.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {addressOf, nodeTarget, selfRotation, targetAs, type AccountAdapter, type AccountRequest, type CredentialStep, type NodeCheck, type Passwords, type StraggleSession} from './account.ts'
 import type {RotationNode} from './journal.ts'
@@ -189,7 +189,7 @@ export class RedisAccount implements AccountAdapter {
       for (const reply of (await node.session.client.call('ACL', 'LOG', '128')) as unknown[][]) {
         const entry = parseAclUser(reply)
         if (entry.reason !== 'auth' || entry.username !== this.account || Number(entry['age-seconds']) > window) continue
-        const client = Object.fromEntries(String(entry['client-info'] ?? '').split(' ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
+        const client = parseRedisPairs(String(entry['client-info'] ?? ''), ' ')
         found.push({address: node.info.address, id: Number(client.id ?? 0), client: client.addr ?? '?'})
       }
     }
@@ -199,7 +199,7 @@ export class RedisAccount implements AccountAdapter {
   private async clients(node: Node): Promise<Array<{id: number; user: string; addr: string; age: number}>> {
     const text = (await node.session.client.call('CLIENT', 'LIST')) as string
     return text.split('\n').filter(Boolean).map((line) => {
-      const fields = Object.fromEntries(line.split(' ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
+      const fields = parseRedisPairs(line, ' ')
       return {id: Number(fields.id), user: fields.user ?? '', addr: fields.addr ?? '', age: Number(fields.age)}
     })
   }
@@ -220,7 +220,7 @@ async function discoverNodes(primary: RedisSession, request: AccountRequest): Pr
   const replication = await primary.info('replication')
   for (const [field, value] of Object.entries(replication)) {
     if (!/^slave\d+$/.test(field)) continue
-    const entry = Object.fromEntries(value.split(',').map((pair) => pair.split('=') as [string, string]))
+    const entry = parseRedisPairs(value, ',')
     if (entry.ip && entry.port) add(`${entry.ip}:${entry.port}`, 'INFO replication')
   }
   const cluster = await primary.info('cluster')

@@ -1,13 +1,10 @@
-import {DbakitError, ExitCode, environmentError, usageError} from '../core/errors.ts'
-import {STATE_DATABASE} from '../core/paths.ts'
+import {DbakitError, ExitCode, environmentError} from '../core/errors.ts'
 import {redactSecrets} from '../core/text.ts'
-import {openMysql, type MysqlSession} from '../connect/drivers/mysql.ts'
+import {openStateStore} from '../connect/store.ts'
 import type {ConnectionTarget} from '../connect/target.ts'
 import {entryHash, nextEntry, parseEntry, verifyChain, type AuditEntry, type AuditLog, type StoredRecord} from './audit-log.ts'
 
 export const AUDIT_TABLE = 'secret_audit_log'
-
-const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/
 
 // `time` is kept as the ISO text that was hashed: a DATETIME would round-trip through the session
 // time zone and precision, and the hash would no longer match.
@@ -83,15 +80,9 @@ const MAX_ATTEMPTS = 200
  * so two appenders that read the same head cannot both commit, and the loser retries on the new head.
  */
 export async function mysqlAuditLog(target: ConnectionTarget): Promise<AuditLog> {
-  const database = target.url.database ?? STATE_DATABASE
-  if (!IDENTIFIER.test(database)) {
-    throw usageError('STORE_DATABASE_INVALID', `--store names database "${database}", which is not a plain identifier`, {hint: 'use letters, digits and _ only, e.g. mysql://user@host:3306/dbakit_state'})
-  }
+  const {session, database} = await openStateStore(target)
   const table = `\`${database}\`.\`${AUDIT_TABLE}\``
   const location = `mysql://${target.label}/${database}.${AUDIT_TABLE}`
-  // Connect without a default database: it may not exist yet, and append creates it.
-  const {database: _omitted, ...urlWithoutDatabase} = target.url
-  const session: MysqlSession = await openMysql({...target, url: urlWithoutDatabase})
 
   const failure = (what: string, error: unknown): DbakitError => {
     if (error instanceof DbakitError) return error

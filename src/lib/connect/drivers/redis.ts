@@ -23,6 +23,19 @@ export function parseRedisInfo(text: string): Record<string, string> {
 }
 
 /**
+ * `a=1,b=2` (an INFO field such as slave0 or db0) or `id=7 addr=… user=x` (a CLIENT LIST line, with
+ * the separator ' ') as key/value pairs; a value may itself hold `=`.
+ */
+export function parseRedisPairs(text: string, separator: ',' | ' '): Record<string, string> {
+  const pairs: Record<string, string> = {}
+  for (const pair of text.split(separator)) {
+    const equals = pair.indexOf('=')
+    if (equals > 0) pairs[pair.slice(0, equals)] = pair.slice(equals + 1)
+  }
+  return pairs
+}
+
+/**
  * Opens one Redis connection that fails fast: no reconnect loop and no offline queue, so an
  * unreachable server is an error within the connect timeout rather than a hang.
  */
